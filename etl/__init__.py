@@ -1,0 +1,1 @@
+"""Turns feed files into warehouse rows: detect, parse, validate, load, rebuild the mart."""

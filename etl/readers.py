@@ -1,0 +1,141 @@
+"""Reading feed files as text tables: encodings, header folding, header rows, counts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from etl.problems import FeedError, Problem
+
+# Public files write "not available" in several ways (feeds.md): stored as null, never as zero.
+SUPPRESSION_TOKENS = frozenset({"", "*", "c", "[c]", "[x]", "x", "-", "na", "n/a", ".", ":"})
+
+
+def fold_label(label: object) -> str:
+    """A header label folded for matching: case, spaces, line breaks and punctuation ignored."""
+    text = "" if label is None else str(label)
+    return re.sub(r"[^0-9a-z+]+", " ", text.casefold()).strip()
+
+
+def decode_text(path: Path) -> str:
+    """The file's text: UTF-8 (BOM dropped), else Windows-1252 as feeds.md allows."""
+    raw = Path(path).read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter of a CSV-like text (comma unless the first line says otherwise)."""
+    first = text.split("\n", 1)[0]
+    counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > 0 else ","
+
+
+def read_csv_text(path: Path, header: bool = True) -> pd.DataFrame:
+    """Every cell of a CSV file as text (no NA guessing), so codes like 00L keep their zeros.
+
+    Raises FeedError for an empty file or ragged rows, naming the row.
+    """
+    path = Path(path)
+    text = decode_text(path)
+    if not text.strip():
+        raise FeedError(path.name, [Problem(path.name, "file is empty")])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=",")
+    rows = [r for r in reader if r]
+    width = len(rows[0])
+    problems = [
+        Problem(path.name, f"row has {len(r)} fields, expected {width}", row=i + 1)
+        for i, r in enumerate(rows)
+        if len(r) != width
+    ]
+    if problems:
+        raise FeedError(path.name, problems)
+    if header:
+        names = [c.strip() for c in rows[0]]
+        return pd.DataFrame(rows[1:], columns=names, dtype=object)
+    return pd.DataFrame(rows, dtype=object)
+
+
+def read_excel_sheets(path: Path) -> dict[str, pd.DataFrame]:
+    """Every sheet of an .xls or .xlsx workbook as raw cells (no header), cached formula values."""
+    path = Path(path)
+    try:
+        return pd.read_excel(path, sheet_name=None, header=None, dtype=object)
+    except Exception as exc:  # xlrd/openpyxl raise many types for a corrupt workbook
+        raise FeedError(path.name, [Problem(path.name, f"not a readable workbook: {exc}")]) from exc
+
+
+def find_header_row(cells: pd.DataFrame, labels: Iterable[str], scan: int = 40) -> int | None:
+    """Index of the first row (within `scan`) holding every one of `labels` (folded)."""
+    wanted = {fold_label(x) for x in labels}
+    for i in range(min(scan, len(cells))):
+        found = {fold_label(v) for v in cells.iloc[i].tolist() if v is not None}
+        if wanted <= found:
+            return i
+    return None
+
+
+def rename_by_aliases(
+    frame: pd.DataFrame, aliases: dict[str, list[str]], file: str, required: Iterable[str]
+) -> pd.DataFrame:
+    """Columns renamed to canonical names via folded aliases; missing required ones are refused."""
+    by_fold = {fold_label(c): c for c in frame.columns}
+    mapping: dict[str, str] = {}
+    for canonical, names in aliases.items():
+        for name in [canonical, *names]:
+            if fold_label(name) in by_fold:
+                mapping[by_fold[fold_label(name)]] = canonical
+                break
+    missing = [c for c in required if c not in mapping.values()]
+    if missing:
+        raise FeedError(
+            file,
+            [Problem(file, f"required column is missing (expected one of {aliases.get(c, [c])})",
+                     column=c) for c in missing],
+        )
+    return frame.rename(columns=mapping)
+
+
+def is_suppressed(value: object) -> bool:
+    """True for a blank or a public suppression token such as '*' or '[c]'."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return True
+    return str(value).strip().casefold() in SUPPRESSION_TOKENS
+
+
+def parse_counts(
+    values: pd.Series, file: str, column: str, rows: pd.Series | None = None,
+    allow_missing: bool = False,
+) -> tuple[pd.Series, list[Problem]]:
+    """Non-negative whole counts as nullable Int64, with a Problem per bad cell.
+
+    `rows` gives the file row number of each value (defaults to index + 2: header on row 1).
+    Suppression tokens become null; they are a problem only when `allow_missing` is False.
+    """
+    rows = values.index.to_series() + 2 if rows is None else rows
+    text = values.map(lambda v: "" if is_suppressed(v) else str(v).strip().replace(",", ""))
+    number = pd.to_numeric(text.where(text != ""), errors="coerce")
+    problems: list[Problem] = []
+    for idx in values.index:
+        raw, num = text[idx], number[idx]
+        if raw == "":
+            if not allow_missing:
+                problems.append(Problem(file, "count is missing", int(rows[idx]), column,
+                                        str(values[idx])))
+        elif pd.isna(num):
+            problems.append(Problem(file, "not a number", int(rows[idx]), column, str(values[idx])))
+        elif num < 0:
+            problems.append(Problem(file, "count is negative", int(rows[idx]), column, raw))
+        elif num != int(num):
+            problems.append(Problem(file, "count is not a whole number", int(rows[idx]), column,
+                                    raw))
+    clean = number.where(number.notna() & (number >= 0) & (number == number.round()))
+    return clean.astype("Int64"), problems
