@@ -1,0 +1,5 @@
+"""`python -m carekpi` runs the command line."""
+
+from carekpi.cli import cli
+
+cli()

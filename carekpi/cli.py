@@ -1,0 +1,179 @@
+"""The `carekpi` command line: each command parses options and calls one library function."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+
+from carekpi.settings import Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise click.ClickException(f"settings are not valid:\n{exc}") from exc
+
+
+def _engine(settings: Settings):
+    from carekpi.warehouse import make_engine
+
+    if settings.database_url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return make_engine(settings.database_url)
+
+
+def _month(value: str | None) -> str | None:
+    import re
+
+    if value is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        raise click.BadParameter(f"{value!r} is not a month written YYYY-MM")
+    return value
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log each step.")
+def cli(verbose: bool) -> None:
+    """carekpi: integrated-care KPIs from feed files to a monthly dashboard."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@cli.group()
+def db() -> None:
+    """The warehouse schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the warehouse named by the settings."""
+    from carekpi.migrate import current_revision, upgrade
+
+    settings = _settings()
+    engine = _engine(settings)
+    upgrade(engine)
+    click.echo(f"warehouse at revision {current_revision(engine)}: {engine.url!r}")
+
+
+@cli.group()
+def demo() -> None:
+    """Synthetic feeds for the demo and the benchmarks."""
+
+
+@demo.command("generate")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder to write.")
+@click.option("--scale", type=click.Choice(["area", "national"]), default="area")
+@click.option("--months", type=click.IntRange(1, 120), default=36)
+@click.option("--seed", type=int, default=20240401)
+@click.option("--end-month", callback=lambda _c, _p, v: _month(v), default=None,
+              help="Last month to write (YYYY-MM); default the last complete month.")
+@click.option("--faults", is_flag=True, help="Also write a folder of bad files.")
+def demo_generate(out: Path, scale: str, months: int, seed: int, end_month: str | None,
+                  faults: bool) -> None:
+    """Write synthetic feed files, in the layouts of feeds.md, into OUT/<feed>/."""
+    from etl.demo import generate
+
+    summary = generate(out, scale=scale, months=months, seed=seed, faults=faults,
+                       end_month=end_month)
+    click.echo(f"wrote {summary.files_written} files to {out}")
+
+
+@cli.group()
+def etl() -> None:
+    """Loading feed files into the warehouse."""
+
+
+@etl.command("run")
+@click.option("--inbox", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Folder with one sub-folder per feed (default: the settings' inbox).")
+def etl_run(inbox: Path | None) -> None:
+    """Load every waiting file once, rebuild the affected KPI mart, exit."""
+    from carekpi.migrate import upgrade
+    from etl.lock import etl_lock
+    from etl.pipeline import run_inbox
+
+    settings = _settings()
+    engine = _engine(settings)
+    upgrade(engine)
+    stopping = _stop_on_signals()
+    with etl_lock(engine, settings):
+        summary = run_inbox(engine, settings, inbox=inbox, stop=stopping)
+    for result in summary.results:
+        if result.status == "refused":
+            click.echo(f"REFUSED {result.file}:", err=True)
+            for problem in result.problems[:20]:
+                click.echo(f"  {problem}", err=True)
+            if len(result.problems) > 20:
+                click.echo(f"  ... {len(result.problems) - 20} more (see the quarantine report)",
+                           err=True)
+    click.echo(summary.describe())
+    if summary.failed:
+        sys.exit(1)
+
+
+@etl.command("status")
+@click.option("--limit", type=int, default=20)
+def etl_status(limit: int) -> None:
+    """Recent loads, files waiting, files quarantined."""
+    from etl.status import describe_status
+
+    settings = _settings()
+    click.echo(describe_status(_engine(settings), settings, limit=limit))
+
+
+@etl.command("schedule")
+def etl_schedule() -> None:
+    """Run the APScheduler schedule in the foreground until stopped."""
+    from etl.scheduler import run_schedule
+
+    settings = _settings()
+    run_schedule(_engine(settings), settings)
+
+
+@cli.command("export")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@click.option("--kpi", "kpi_id", default=None, help="One KPI id (default: all).")
+@click.option("--level", type=click.Choice(["practice", "network", "place", "system"]))
+@click.option("--from", "from_month", callback=lambda _c, _p, v: _month(v), default=None)
+@click.option("--to", "to_month", callback=lambda _c, _p, v: _month(v), default=None)
+@click.option("--no-suppress", is_flag=True, help="Write small counts as they are.")
+def export(out: Path, kpi_id: str | None, level: str | None, from_month: str | None,
+           to_month: str | None, no_suppress: bool) -> None:
+    """Write KPI mart rows as CSV for analysts (small numbers suppressed)."""
+    from etl.export import export_mart
+
+    settings = _settings()
+    rows = export_mart(_engine(settings), out, kpi_id=kpi_id, level=level,
+                       from_month=from_month, to_month=to_month, suppress=not no_suppress)
+    click.echo(f"wrote {rows} rows to {out}")
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", type=int, default=8050)
+@click.option("--debug", is_flag=True)
+def serve(host: str, port: int, debug: bool) -> None:
+    """Serve the dashboard (development server; production: gunicorn dashboard.app:server)."""
+    from dashboard.app import create_app
+
+    app = create_app(_settings())
+    click.echo(f"dashboard on http://{host}:{port}")
+    app.run(host=host, port=port, debug=debug)
+
+
+def _stop_on_signals():
+    """A flag set by SIGTERM/SIGINT, so a run stops between files, never mid-transaction."""
+    state = {"stop": False}
+
+    def handler(signum, _frame):
+        state["stop"] = True
+        click.echo(f"signal {signum}: stopping after the current file", err=True)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, handler)
+    return lambda: state["stop"]

@@ -1,0 +1,54 @@
+"""Which feed and layout a file is in, read from its content (the folder is only a hint)."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from types import ModuleType
+
+from etl.feeds import FEED_NAMES
+from etl.problems import FeedError, Problem
+
+
+def feed_module(feed: str) -> ModuleType:
+    """The parser module of one feed (etl.feeds.<feed>)."""
+    return importlib.import_module(f"etl.feeds.{feed}")
+
+
+def detect_layout(path: Path, feed_hint: str | None = None) -> tuple[str, str]:
+    """(feed, layout) of a file; the hinted feed (its inbox folder) is tried first.
+
+    Raises FeedError naming the layouts expected when no feed recognises the content.
+    """
+    path = Path(path)
+    if path.stat().st_size == 0:
+        raise FeedError(path.name, [Problem(path.name, "file is empty")])
+    order = [feed_hint] if feed_hint in FEED_NAMES else []
+    order += [f for f in FEED_NAMES if f not in order]
+    for feed in order:
+        try:
+            layout = feed_module(feed).detect(path)
+        except FeedError:
+            raise
+        except Exception:  # a parser's detect failing on foreign content means "not mine"
+            layout = None
+        if layout:
+            return feed, layout
+    expected = _expected_layouts(feed_hint)
+    raise FeedError(
+        path.name,
+        [Problem(path.name, f"file is in no known layout; expected one of: {expected}")],
+    )
+
+
+def _expected_layouts(feed_hint: str | None) -> str:
+    from etl.layouts import layouts_for
+
+    feeds = [feed_hint] if feed_hint in FEED_NAMES else list(FEED_NAMES)
+    names = []
+    for feed in feeds:
+        try:
+            names += [f"{feed}/{name}" for name in layouts_for(feed)]
+        except FileNotFoundError:
+            continue
+    return ", ".join(names) or "(no layouts installed)"

@@ -1,0 +1,211 @@
+"""Loading one feed file in one transaction: audit row, revisions, archive and quarantine."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from carekpi import warehouse as wh
+from etl.detect import detect_layout, feed_module
+from etl.facts import FactRows, fact_rows_for
+from etl.problems import FeedError, Problem
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LoadResult:
+    """What happened to one file."""
+
+    file: str
+    status: str  # loaded | duplicate | refused
+    feed: str | None = None
+    layout: str | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    periods: list[str] = field(default_factory=list)
+    load_id: int | None = None
+    affected: dict[str, set[str]] = field(default_factory=dict)  # fact table -> periods
+
+
+def content_hash(path: Path) -> str:
+    """SHA-256 of the file's bytes: the identity of a file's content."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def known_codes_reader(conn: Connection) -> Callable[[str], set[str]]:
+    """Codes of organisations open in a month ('YYYY-MM'), read once and cached per month."""
+    orgs = wh.read_frame(conn, select(wh.organisation.c.org_code, wh.organisation.c.open_date,
+                                      wh.organisation.c.close_date))
+    cache: dict[str, set[str]] = {}
+
+    def codes(period: str) -> set[str]:
+        if period not in cache:
+            start = pd.Timestamp(f"{period}-01")
+            end = start + pd.offsets.MonthEnd(0)
+            opened = pd.to_datetime(orgs["open_date"]).fillna(pd.Timestamp.min) <= end
+            not_closed = pd.to_datetime(orgs["close_date"]).fillna(pd.Timestamp.max) >= start
+            cache[period] = set(orgs.loc[opened & not_closed, "org_code"])
+        return cache[period]
+
+    return codes
+
+
+def load_file(
+    engine: Engine, path: Path, *, archive: Path, quarantine: Path,
+    feed_hint: str | None = None, today: date | None = None,
+) -> LoadResult:
+    """Load one file whole or not at all; audit it; move it to archive/ or quarantine/."""
+    path = Path(path)
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    digest = content_hash(path)
+    audit = {"file_name": path.name, "content_hash": digest, "started_at": started}
+
+    with engine.begin() as conn:
+        earlier = conn.execute(
+            select(wh.etl_load.c.load_id).where(
+                wh.etl_load.c.content_hash == digest, wh.etl_load.c.status == "loaded")
+        ).first()
+    if earlier is not None:
+        result = LoadResult(path.name, "duplicate", load_id=earlier.load_id)
+        _finish_audit(engine, audit | {"status": "duplicate",
+                                       "error_summary": f"same content as load {earlier.load_id}"},
+                      clock)
+        _move(path, archive / f"{digest[:16]}__{path.name}")
+        return result
+
+    result = LoadResult(path.name, "refused")
+    try:
+        result.feed, result.layout = detect_layout(path, feed_hint)
+        frame = feed_module(result.feed).parse(path, result.layout)
+        result.rows_read = len(frame)
+        with engine.begin() as conn:
+            rows = fact_rows_for(result.feed, result.layout, frame, path.name,
+                                 today or date.today(), known_codes_reader(conn))
+            result.periods = rows.periods
+            load_id = _insert_audit(conn, audit | {
+                "feed": result.feed, "layout": result.layout, "status": "loaded",
+                "periods": ",".join(rows.periods), "rows_read": result.rows_read,
+                "rows_refused": 0})
+            result.rows_loaded = _replace_rows(conn, rows, load_id, started)
+            result.affected = rows.affected
+            archive_path = archive / f"{digest[:16]}__{path.name}"
+            conn.execute(update(wh.etl_load).where(wh.etl_load.c.load_id == load_id).values(
+                rows_loaded=result.rows_loaded, archive_path=str(archive_path),
+                finished_at=datetime.now(UTC), duration_s=time.perf_counter() - clock))
+        result.status, result.load_id = "loaded", load_id
+        _move(path, archive_path)
+    except FeedError as exc:
+        result.problems = exc.problems
+        _refuse(engine, path, result, audit, quarantine / f"{digest[:16]}__{path.name}", clock)
+    return result
+
+
+def _replace_rows(conn: Connection, rows: FactRows, load_id: int, when: datetime) -> int:
+    """Write a file's rows, replacing what earlier loads held for the same keys."""
+    written = 0
+    for table_name, part in rows.tables.items():
+        table = wh.metadata.tables[table_name]
+        keys = part.frame[part.keys].drop_duplicates()
+        if part.revise:
+            _supersede(conn, table, keys, load_id, when)
+        else:
+            wh.delete_keys(conn, table, keys)
+        written += wh.bulk_insert(conn, table, part.frame.assign(load_id=load_id))
+    return written
+
+
+def _supersede(conn: Connection, table, keys: pd.DataFrame, load_id: int, when: datetime) -> None:
+    """Record the figures of rows about to be replaced (one revision per key), then delete them."""
+    code_col, period_col = keys.columns[0], keys.columns[1]
+    periods = sorted(keys[period_col].unique())
+    existing = wh.read_frame(conn, select(table).where(table.c[period_col].in_(periods)))
+    if existing.empty:
+        return
+    hit = existing.merge(keys, on=[code_col, period_col])
+    if hit.empty:
+        return
+    measures = [c for c in hit.columns if c not in (code_col, period_col, "load_id")
+                and pd.api.types.is_numeric_dtype(hit[c])]
+    grouped = hit.groupby([code_col, period_col], dropna=False)
+    summary = grouped[measures].sum(min_count=1).join(grouped["load_id"].max())
+    summary["rows"] = grouped.size()
+    revisions = [
+        {"table_name": table.name, "replaced_load_id": _int_or_none(r["load_id"]),
+         "superseded_by_load_id": load_id, "superseded_at": when, "org_code": code,
+         "period": period,
+         "figures": json.dumps({k: _int_or_none(r[k]) for k in [*measures, "rows"]})}
+        for (code, period), r in summary.iterrows()
+    ]
+    conn.execute(insert(wh.etl_revision), revisions)
+    wh.delete_keys(conn, table, hit[[code_col, period_col]].drop_duplicates())
+
+
+def _int_or_none(value) -> int | float | None:
+    if value is None or pd.isna(value):
+        return None
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _insert_audit(conn: Connection, values: dict) -> int:
+    return conn.execute(insert(wh.etl_load).values(**values)).inserted_primary_key[0]
+
+
+def _finish_audit(engine: Engine, values: dict, clock: float) -> None:
+    with engine.begin() as conn:
+        _insert_audit(conn, values | {"finished_at": datetime.now(UTC),
+                                      "duration_s": time.perf_counter() - clock})
+
+
+def _refuse(engine: Engine, path: Path, result: LoadResult, audit: dict, target: Path,
+            clock: float) -> None:
+    """Quarantine a refused file beside a report of every problem, and audit the refusal."""
+    _move(path, target)
+    report = target.with_name(target.name + ".report.txt")
+    report.write_text(
+        f"File: {path.name}\nFeed: {result.feed or 'unknown'}  Layout: {result.layout or '-'}\n"
+        f"Refused: {len(result.problems)} problem(s); nothing from this file was loaded.\n\n"
+        + "\n".join(str(p) for p in result.problems) + "\n",
+        encoding="utf-8",
+    )
+    bad_rows = {p.row for p in result.problems if p.row is not None}
+    _finish_audit(engine, audit | {
+        "feed": result.feed, "layout": result.layout, "status": "refused",
+        "rows_read": result.rows_read, "rows_loaded": 0, "rows_refused": len(bad_rows),
+        "error_summary": FeedError(path.name, result.problems).summary(limit=10),
+        "archive_path": str(target)}, clock)
+
+
+def _move(path: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(path), str(target))
+
+
+def recent_loads(conn: Connection, limit: int = 20) -> pd.DataFrame:
+    """The latest audit rows, newest first."""
+    return wh.read_frame(
+        conn, select(wh.etl_load).order_by(wh.etl_load.c.load_id.desc()).limit(limit))
+
+
+def latest_load_id(conn: Connection) -> int:
+    """The newest successful load's id (0 when none): the dashboard's cache key."""
+    value = conn.execute(select(func.max(wh.etl_load.c.load_id)).where(
+        wh.etl_load.c.status == "loaded")).scalar()
+    return int(value or 0)
