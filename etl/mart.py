@@ -1,0 +1,193 @@
+"""The KPI mart: one row per KPI x organisation x month, rebuilt from the facts after a load.
+
+Counts are summed at the level each feed arrives at, rolled up through the membership valid in
+each month (never averages of averages), turned into values with their intervals, then given
+targets, RAG and the statistics of `kpi` (SPC, funnel, trend).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Connection, Engine
+
+from carekpi import warehouse as wh
+from carekpi.settings import Settings
+from etl.measures import cp_measure, network_measures, practice_measures
+from kpi import intervals
+from kpi.catalogue import Kpi, load_catalogue
+from kpi.rollup import rollup
+
+log = logging.getLogger(__name__)
+
+LEVEL_CHAIN = (("practice", "network"), ("network", "place"), ("place", "system"))
+
+# Which fact tables each family's measures come from: a load rebuilds only the KPIs it touches.
+FAMILY_TABLES = {
+    "care_packages": {"care_package_fact", "population"},
+    "emergency_admissions": {"spell_fact", "population"},
+    "length_of_stay": {"spell_fact", "population"},
+    "delayed_transfers": {"delayed_transfer_fact", "population"},
+    "reablement": {"reablement_fact"},
+    "care_home_admissions": {"care_home_fact", "population"},
+}
+
+
+def rebuild_mart(engine: Engine, affected: dict[str, set[str]] | None = None,
+                 settings: Settings | None = None, today: date | None = None) -> int:
+    """Rebuild the mart rows of the KPIs whose facts changed (all KPIs when `affected` is None).
+
+    Returns the number of mart rows written.
+    """
+    structural = {"organisation", "membership"}
+    kpis = [k for k in load_catalogue()
+            if affected is None or (FAMILY_TABLES[k.family] | structural) & set(affected)]
+    if not kpis:
+        return 0
+    with engine.begin() as conn:
+        counts = all_level_counts(conn)
+        frame = kpi_values(counts, kpis, today or date.today())
+        ids = [k.id for k in kpis]
+        conn.execute(delete(wh.kpi_mart).where(wh.kpi_mart.c.kpi_id.in_(ids)))
+        written = wh.bulk_insert(conn, wh.kpi_mart, frame)
+    log.info("mart: %d rows for %d KPIs", written, len(kpis))
+    return written
+
+
+def all_level_counts(conn: Connection) -> pd.DataFrame:
+    """Every measure at every level: org_code, level, period, measure, value, carried_forward."""
+    links = wh.read_frame(conn, select(wh.membership))
+    levels = wh.read_frame(conn, select(wh.organisation.c.org_code, wh.organisation.c.level))
+    level_of = levels.set_index("org_code")["level"]
+    base = practice_measures(conn)
+    base["level"] = "practice"
+    arriving = network_measures(conn)
+    arriving["level"] = arriving["org_code"].map(level_of).fillna("network")
+    parts = [base]
+    current = base
+    for child, parent in LEVEL_CHAIN:
+        members = links[links["child_code"].map(level_of) == child]
+        rolled = _roll_up_long(current, members)
+        rolled["level"] = parent
+        arriving_here = arriving[arriving["level"] == parent]
+        current = _combine(rolled, arriving_here)
+        parts.append(current)
+    arriving_practice = arriving[arriving["level"] == "practice"]
+    parts.append(arriving_practice)
+    out = pd.concat(parts, ignore_index=True)
+    out["carried_forward"] = out["carried_forward"].fillna(False).astype(bool)
+    return out
+
+
+def _roll_up_long(long: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
+    """Sum child measures to parents through the membership valid on each month's first day."""
+    if long.empty or members.empty:
+        return long.iloc[0:0].copy()
+    wide = long.pivot_table(index=["org_code", "period"], columns="measure", values="value",
+                            aggfunc="sum").reset_index()
+    flags = long.groupby(["org_code", "period"])["carried_forward"].any().rename("carried_forward")
+    wide = wide.merge(flags.reset_index(), on=["org_code", "period"], how="left")
+    wide["carried_forward"] = wide["carried_forward"].fillna(False).astype(int)
+    measures = [c for c in wide.columns if c not in ("org_code", "period")]
+    summed = rollup(wide, members, child_col="org_code", measures=measures)
+    summed = summed.rename(columns={"parent_code": "org_code"})
+    out = summed.melt(["org_code", "period", "carried_forward"],
+                      [m for m in measures if m != "carried_forward"], var_name="measure")
+    out["carried_forward"] = out["carried_forward"] > 0
+    return out.dropna(subset=["value"])
+
+
+def _combine(rolled: pd.DataFrame, arriving: pd.DataFrame) -> pd.DataFrame:
+    """Rolled-up measures plus those arriving at this level; arriving data fill only what the
+    children do not already give (a place's own return does not double a sum of networks)."""
+    if arriving.empty:
+        return rolled
+    keys = ["org_code", "period", "measure"]
+    have = rolled.set_index(keys).index
+    extra = arriving[~arriving.set_index(keys).index.isin(have)]
+    return pd.concat([rolled, extra], ignore_index=True)
+
+
+def kpi_values(counts: pd.DataFrame, kpis: list[Kpi], today: date) -> pd.DataFrame:
+    """Mart rows (values, intervals, provisional flags) for the KPIs at their levels."""
+    frames = [_one_kpi(counts, k, today) for k in kpis]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=[c.name for c in wh.kpi_mart.columns])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _measure_name(kpi: Kpi, measure: str) -> str:
+    return cp_measure(kpi.package, kpi.element, measure) if kpi.package else measure
+
+
+def _one_kpi(counts: pd.DataFrame, kpi: Kpi, today: date) -> pd.DataFrame:
+    num_name = _measure_name(kpi, kpi.numerator_measure)
+    den_name = _measure_name(kpi, kpi.denominator_measure)
+    wanted = {num_name: "numerator", den_name: "denominator"}
+    if kpi.spread_measure:
+        wanted[kpi.spread_measure] = "spread"
+    rows = counts[counts["measure"].isin(wanted) & counts["level"].isin(kpi.levels)]
+    if rows.empty:
+        return pd.DataFrame()
+    wide = rows.pivot_table(index=["level", "org_code", "period"], columns="measure",
+                            values="value", aggfunc="sum").rename(columns=wanted)
+    flags = rows.groupby(["level", "org_code", "period"])["carried_forward"].any()
+    wide = wide.join(flags).reset_index()
+    for col in ("numerator", "denominator", "spread"):
+        if col not in wide:
+            wide[col] = np.nan
+    if kpi.window_months > 1:
+        wide = _windowed(wide, kpi)
+    out = wide[["level", "org_code", "period", "numerator", "denominator"]].copy()
+    out["kpi_id"] = kpi.id
+    out["form"] = "rolling12" if kpi.window_months == 12 else "month"
+    _add_value_and_intervals(out, wide["spread"], kpi)
+    out["carried_forward"] = wide["carried_forward"].astype(bool)
+    out["provisional"] = [kpi.is_provisional(p, today) for p in out["period"]] | (
+        out["numerator"].isna() & out["denominator"].notna())
+    return out
+
+
+def _windowed(wide: pd.DataFrame, kpi: Kpi) -> pd.DataFrame:
+    """Rolling sums over `window_months` consecutive months (stock denominators: last month)."""
+    wide = wide.sort_values(["org_code", "period"])
+    idx = pd.PeriodIndex(wide["period"], freq="M")
+    wide["_month"] = idx.year * 12 + idx.month
+    grouped = wide.groupby("org_code")
+    window = kpi.window_months
+    span = grouped["_month"].diff(window - 1)
+    wide["numerator"] = grouped["numerator"].transform(
+        lambda s: s.rolling(window, min_periods=window).sum())
+    if kpi.denominator_kind == "flow":
+        wide["denominator"] = grouped["denominator"].transform(
+            lambda s: s.rolling(window, min_periods=window).sum())
+    complete = span == window - 1  # the window holds consecutive months only
+    return wide[complete & wide["numerator"].notna()].drop(columns="_month")
+
+
+def _add_value_and_intervals(out: pd.DataFrame, spread: pd.Series, kpi: Kpi) -> None:
+    num = out["numerator"].astype(float)
+    den = out["denominator"].astype(float)
+    scale = float(kpi.multiplier)
+    if kpi.per_day_of_month:  # DToC: delayed days / days in month = average beds per day
+        days = pd.PeriodIndex(out["period"], freq="M").days_in_month.to_numpy()
+        den = den * days
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["value"] = np.where(den > 0, num / den * scale, np.nan)
+        for level, suffix in ((0.95, "95"), (0.998, "998")):
+            if kpi.interval == "wilson":
+                lo, hi = intervals.wilson(num, den, confidence=level)
+                lo, hi = np.asarray(lo) * scale, np.asarray(hi) * scale
+            elif kpi.interval == "byar":
+                lo, hi = intervals.byar(num, confidence=level)
+                lo = np.where(den > 0, np.asarray(lo) / den * scale, np.nan)
+                hi = np.where(den > 0, np.asarray(hi) / den * scale, np.nan)
+            else:
+                lo, hi = intervals.mean_interval(num, spread.astype(float), den, confidence=level)
+            out[f"lower_{suffix}"] = lo
+            out[f"upper_{suffix}"] = hi
