@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh warehouse on SQLite and on PostgreSQL, settings, the real data folder."""
+"""Shared fixtures: a fresh warehouse on SQLite and PostgreSQL, settings, the real data folder."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from carekpi.settings import Settings
 from carekpi.warehouse import make_engine
 
 REPO = Path(__file__).resolve().parents[1]
-PG_URL = os.environ.get("CAREKPI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get(
+    "CAREKPI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 REAL_DATA = Path(os.environ.get("CAREKPI_REAL_DATA", REPO.parent / "shared" / "data" / "real"))
 
 
