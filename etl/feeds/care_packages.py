@@ -1,0 +1,80 @@
+"""Care packages feed: per practice and month, patients on each package's register and how many
+have each element of the package done in the 12 months to the end of the month.
+
+Reads the native CSV from GP clinical systems (feeds.md §3). Package and element names are kept
+as given, folded to lower-case snake case (`Blood pressure` -> `blood_pressure`) so that they name
+KPIs (`cp_<package>_<element>`). Layouts live in etl/layouts/care_packages.toml.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from etl.feeds import CANONICAL_COLUMNS
+from etl.layouts import layouts_for
+from etl.validate import PERIOD_PATTERN, detect_by_layouts, read_by_layout, read_counts, refuse
+
+FEED = "care_packages"
+COLUMNS = CANONICAL_COLUMNS[FEED]
+COUNT_COLUMNS = ["register", "completed"]
+_NAME = r"^[a-z0-9]+(_[a-z0-9]+)*$"
+
+SCHEMA = pa.DataFrameSchema(
+    {
+        "practice_code": pa.Column(str, pa.Check.str_matches(
+            r"^[A-Z0-9]{3,10}$", error="practice code is not an ODS code")),
+        "period": pa.Column(str, pa.Check.str_matches(
+            PERIOD_PATTERN, error="period is not a real month in YYYY-MM form")),
+        "package": pa.Column(str, pa.Check.str_matches(_NAME, error="package name is empty")),
+        "element": pa.Column(str, pa.Check.str_matches(_NAME, error="element name is empty")),
+        "register": pa.Column("Int64", pa.Check.ge(0, error="count is negative")),
+        "completed": pa.Column("Int64", pa.Check.ge(0, error="count is negative")),
+        "source_row": pa.Column(int, pa.Check.ge(1)),
+    },
+    checks=[pa.Check(lambda d: ~(d["completed"] > d["register"]).fillna(False),
+                     error="completed is greater than register")],
+    strict=True,
+)
+
+
+def detect(path: Path) -> str | None:
+    """The care-packages layout whose header the file carries."""
+    return detect_by_layouts(Path(path), layouts_for(FEED))
+
+
+def _snake(values: pd.Series) -> pd.Series:
+    """Names folded to lower-case snake case; blank stays missing (reported by the schema)."""
+    text = values.astype("string").str.strip().str.lower()
+    text = text.str.replace(r"[^a-z0-9]+", "_", regex=True).str.strip("_")
+    return text.mask(text.eq("")).astype("str")
+
+
+def parse(path: Path, layout: str) -> pd.DataFrame:
+    """One row per practice x month x package x element with register and completed counts.
+
+    Raises FeedError listing every unreadable count with the schema's findings on the rest
+    (negative counts, completed above register, malformed periods, missing values).
+    """
+    path = Path(path)
+    spec = layouts_for(FEED)[layout]
+    raw = read_by_layout(path, spec)
+    rows = raw["source_row"].to_numpy()
+    code = raw["practice_code"].astype("string").str.strip().str.upper()
+    period = raw["period"].astype("string").str.strip()
+    frame = pd.DataFrame({
+        "practice_code": code.mask(code.eq("")).astype("str"),
+        "period": period.mask(period.eq("")).astype("str"),
+        "package": _snake(raw["package"]),
+        "element": _snake(raw["element"]),
+    })
+    problems = []
+    for column in COUNT_COLUMNS:
+        frame[column], found = read_counts(raw[column], rows, path.name, column,
+                                           spec.get("suppression_tokens", [""]))
+        problems += found
+    frame["source_row"] = rows.astype("int64")
+    refuse(path.name, problems, frame, SCHEMA)
+    return frame
