@@ -329,7 +329,7 @@ def read_by_layout(path: Path, layout: dict) -> pd.DataFrame:
 
     Only fields named in the layout's aliases (or positions) are kept; optional ones absent
     from the file are None. Wholly blank rows (spacers, trailing lines) are dropped. Raises
-    FeedError naming the file when it is empty, or a required column is missing.
+    FeedError naming the file when it is empty, has no data rows, or lacks a required column.
     """
     path = Path(path)
     file = path.name
@@ -360,7 +360,10 @@ def read_by_layout(path: Path, layout: dict) -> pd.DataFrame:
     for field in fields:
         cells = frame[field]
         blank &= cells.astype("string").str.strip().fillna("").eq("").to_numpy(dtype=bool)
-    return frame[~blank].reset_index(drop=True)
+    frame = frame[~blank].reset_index(drop=True)
+    if frame.empty:
+        raise FeedError(file, [Problem(file, "file has a header but no data rows")])
+    return frame
 
 
 def _read_sheet(path: Path, layout: dict) -> pd.DataFrame:
@@ -452,13 +455,20 @@ def read_dates(
 def refuse(
     file: str, problems: list[Problem], frame: pd.DataFrame | None = None,
     schema: pa.DataFrameSchema | None = None, max_per_rule: int = MAX_PER_RULE,
+    derived: dict[str, str] | None = None,
 ) -> None:
     """Raise FeedError for `problems` when there are any, adding the schema's own findings on
-    `frame` (so one report lists every bad row) except where a cell was already reported."""
+    `frame` (so one report lists every bad row) except where a cell was already reported.
+
+    `derived` maps a canonical column to the file column it is computed from (period from
+    extract_date): a bad source cell is not reported again as a missing derived value.
+    """
     if not problems:
         return
     if frame is not None and schema is not None:
         flagged = {(p.row, p.column) for p in problems}
+        for target, source in (derived or {}).items():
+            flagged |= {(p.row, target) for p in problems if p.column == source}
         more = _schema_problems(frame.reset_index(drop=True), schema, file, max_per_rule)
         problems = problems + [p for p in more if (p.row, p.column) not in flagged]
     raise FeedError(file, problems)

@@ -17,7 +17,7 @@ import pandera.pandas as pa
 
 from etl.feeds import CANONICAL_COLUMNS
 from etl.layouts import layouts_for
-from etl.problems import Problem
+from etl.problems import FeedError, Problem
 from etl.readers import fold_label
 from etl.validate import (
     PERIOD_PATTERN,
@@ -83,6 +83,9 @@ def parse(path: Path, layout: str) -> pd.DataFrame:
     if kept_types:
         org_type = raw["org_type"].astype("string").map(fold_label, na_action="ignore")
         raw = raw[org_type.isin(kept_types).to_numpy(dtype=bool)].reset_index(drop=True)
+        if raw.empty:
+            raise FeedError(file, [Problem(
+                file, f"no rows of organisation type {spec['keep_org_types']}", column="org_type")])
     rows = raw["source_row"].to_numpy()
     age_field = "age_band" if "age_band" in raw.columns else "age"
 
@@ -105,5 +108,5 @@ def parse(path: Path, layout: str) -> pd.DataFrame:
         "patients": patients,
         "source_row": rows.astype("int64"),
     })
-    refuse(file, problems, frame, SCHEMA)
+    refuse(file, problems, frame, SCHEMA, derived={"period": "extract_date"})
     return frame
