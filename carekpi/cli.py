@@ -80,7 +80,7 @@ def demo_generate(out: Path, scale: str, months: int, seed: int, end_month: str 
 
     summary = generate(out, scale=scale, months=months, seed=seed, faults=faults,
                        end_month=end_month)
-    click.echo(f"wrote {summary.files_written} files to {out}")
+    click.echo(f"wrote {len(summary.files)} files to {out}")
 
 
 @cli.group()

@@ -59,8 +59,9 @@ def known_codes_reader(conn: Connection) -> Callable[[str], set[str]]:
         if period not in cache:
             start = pd.Timestamp(f"{period}-01")
             end = start + pd.offsets.MonthEnd(0)
-            opened = pd.to_datetime(orgs["open_date"]).fillna(pd.Timestamp.min) <= end
-            not_closed = pd.to_datetime(orgs["close_date"]).fillna(pd.Timestamp.max) >= start
+            opens, closes = pd.to_datetime(orgs["open_date"]), pd.to_datetime(orgs["close_date"])
+            opened = opens.isna() | (opens <= end)
+            not_closed = closes.isna() | (closes >= start)
             cache[period] = set(orgs.loc[opened & not_closed, "org_code"])
         return cache[period]
 

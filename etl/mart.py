@@ -64,6 +64,7 @@ def all_level_counts(conn: Connection) -> pd.DataFrame:
     levels = wh.read_frame(conn, select(wh.organisation.c.org_code, wh.organisation.c.level))
     level_of = levels.set_index("org_code")["level"]
     base = practice_measures(conn)
+    base = base[base["org_code"].map(level_of) == "practice"]  # not UNATTRIBUTED spells
     base["level"] = "practice"
     arriving = network_measures(conn)
     arriving["level"] = arriving["org_code"].map(level_of).fillna("network")
@@ -84,21 +85,20 @@ def all_level_counts(conn: Connection) -> pd.DataFrame:
 
 
 def _roll_up_long(long: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
-    """Sum child measures to parents through the membership valid on each month's first day."""
+    """Sum child measures to parents through the membership valid on each month's first day.
+
+    A parent sums the children that have the measure that month (codes with no membership that
+    month, such as unattributed spells, roll up nowhere).
+    """
     if long.empty or members.empty:
         return long.iloc[0:0].copy()
-    wide = long.pivot_table(index=["org_code", "period"], columns="measure", values="value",
-                            aggfunc="sum").reset_index()
-    flags = long.groupby(["org_code", "period"])["carried_forward"].any().rename("carried_forward")
-    wide = wide.merge(flags.reset_index(), on=["org_code", "period"], how="left")
-    wide["carried_forward"] = wide["carried_forward"].fillna(False).astype(int)
-    measures = [c for c in wide.columns if c not in ("org_code", "period")]
-    summed = rollup(wide, members, child_col="org_code", measures=measures)
-    summed = summed.rename(columns={"parent_code": "org_code"})
-    out = summed.melt(["org_code", "period", "carried_forward"],
-                      [m for m in measures if m != "carried_forward"], var_name="measure")
-    out["carried_forward"] = out["carried_forward"] > 0
-    return out.dropna(subset=["value"])
+    facts = long[["org_code", "period", "measure", "value"]].assign(
+        carried_forward=long["carried_forward"].fillna(False).astype(int))
+    summed = rollup(facts, members, child_col="org_code", by=["measure"],
+                    measures=["value", "carried_forward"],
+                    unmatched="drop").rename(columns={"parent_code": "org_code"})
+    summed["carried_forward"] = summed["carried_forward"] > 0
+    return summed
 
 
 def _combine(rolled: pd.DataFrame, arriving: pd.DataFrame) -> pd.DataFrame:
@@ -141,6 +141,12 @@ def _one_kpi(counts: pd.DataFrame, kpi: Kpi, today: date) -> pd.DataFrame:
     for col in ("numerator", "denominator", "spread"):
         if col not in wide:
             wide[col] = np.nan
+    # No rows for a practice in a month its feed covers means none happened: zero, not missing.
+    covered = wide["period"].isin(set(rows.loc[rows["measure"] == num_name, "period"]))
+    zero = covered & wide["numerator"].isna() & wide["denominator"].notna()
+    wide.loc[zero, "numerator"] = 0
+    if kpi.spread_measure:
+        wide.loc[zero, "spread"] = 0
     if kpi.window_months > 1:
         wide = _windowed(wide, kpi)
     out = wide[["level", "org_code", "period", "numerator", "denominator"]].copy()
@@ -148,8 +154,9 @@ def _one_kpi(counts: pd.DataFrame, kpi: Kpi, today: date) -> pd.DataFrame:
     out["form"] = "rolling12" if kpi.window_months == 12 else "month"
     _add_value_and_intervals(out, wide["spread"], kpi)
     out["carried_forward"] = wide["carried_forward"].astype(bool)
-    out["provisional"] = [kpi.is_provisional(p, today) for p in out["period"]] | (
-        out["numerator"].isna() & out["denominator"].notna())
+    provisional = {p: kpi.is_provisional(p, today) for p in out["period"].unique()}
+    awaiting = out["numerator"].isna() & out["denominator"].notna()  # e.g. a 91-day outcome
+    out["provisional"] = out["period"].map(provisional).astype(bool) | awaiting
     return out
 
 

@@ -82,20 +82,25 @@ def population_measures(conn: Connection, periods: list[str] | None = None) -> p
     has_bands = from_bands.index
     wide.loc[~wide.index.isin(has_bands), ["registered_patients_65", "registered_patients_18"]] = (
         np.nan)
-    wide = _carry_forward(wide.reset_index(), periods)
+    closes = wh.read_frame(conn, select(wh.organisation.c.org_code, wh.organisation.c.close_date))
+    wide = _carry_forward(wide.reset_index(), periods,
+                          closes.set_index("org_code")["close_date"].dropna())
     out = wide.melt(["practice_code", "period", "carried_forward"], var_name="measure")
     return out.rename(columns={"practice_code": "org_code"}).dropna(subset=["value"])
 
 
-def _carry_forward(wide: pd.DataFrame, periods: list[str] | None) -> pd.DataFrame:
-    """Each practice's latest earlier extract for months it has none (up to the last month
-    any practice has, or the periods asked for)."""
+def _carry_forward(wide: pd.DataFrame, periods: list[str] | None,
+                   close_dates: pd.Series) -> pd.DataFrame:
+    """Each practice's latest earlier extract for months it has none, while it is open (up to
+    the last month any practice has, or the periods asked for)."""
     wanted = sorted(set(periods or []) | set(wide["period"]))
     wanted = [p for p in wanted if p <= max(wide["period"].max(), max(periods or ["0"]))]
     grid = pd.MultiIndex.from_product([wide["practice_code"].unique(), wanted],
                                       names=["practice_code", "period"]).to_frame(index=False)
     first_seen = wide.groupby("practice_code")["period"].min()
     grid = grid[grid["period"] >= grid["practice_code"].map(first_seen)]
+    closed = pd.to_datetime(grid["practice_code"].map(close_dates))
+    grid = grid[closed.isna() | (pd.to_datetime(grid["period"] + "-01") <= closed)]
     merged = grid.merge(wide, how="left", on=["practice_code", "period"], indicator=True)
     merged["carried_forward"] = merged["_merge"] == "left_only"
     merged = merged.drop(columns="_merge").sort_values(["practice_code", "period"])

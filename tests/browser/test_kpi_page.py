@@ -1,0 +1,63 @@
+"""The KPI page in headless Chromium: choose a practice, see that practice's series."""
+
+from __future__ import annotations
+
+import pytest
+from dash.testing.wait import until
+from selenium.webdriver.common.keys import Keys
+from sqlalchemy import select
+
+from carekpi import warehouse as wh
+from carekpi.warehouse import make_engine
+from dashboard import ids
+from dashboard.app import create_app
+
+pytestmark = pytest.mark.browser
+
+GRAPH_TRACES = (
+    "var el = document.querySelector('#{id} .js-plotly-plot');"
+    "return el && el.data ? el.data.map(t => ({{name: t.name, x: t.x, y: t.y}})) : null;"
+)
+
+
+def _series(settings, org_code: str) -> list[float]:
+    m = wh.kpi_mart
+    with make_engine(settings.database_url).connect() as conn:
+        rows = conn.execute(select(m.c.value).where(
+            m.c.kpi_id == "ea_rate", m.c.org_code == org_code, m.c.form == "month")
+            .order_by(m.c.period)).fetchall()
+    return [r.value for r in rows]
+
+
+def _a_practice(settings) -> tuple[str, str]:
+    o = wh.organisation
+    with make_engine(settings.database_url).connect() as conn:
+        row = conn.execute(select(o.c.org_code, o.c.org_name).where(o.c.level == "practice")
+                           .order_by(o.c.org_code).offset(3).limit(1)).one()
+    return row.org_code, row.org_name
+
+
+def test_choosing_a_practice_shows_its_series(browser, demo_warehouse, server_port, output_dir):
+    app = create_app(demo_warehouse)
+    browser.start_server(app, port=server_port)
+    browser.driver.get(browser.server_url + "/kpi?kpi=ea_rate")
+    browser.wait_for_element(f"#{ids.KPI_SPC} .js-plotly-plot", timeout=20)
+
+    code, name = _a_practice(demo_warehouse)
+    dropdown = browser.wait_for_element(f"#{ids.KPI_ORG}")
+    dropdown.click()
+    search = browser.wait_for_element(f"#{ids.KPI_ORG} input, .dash-dropdown-search", timeout=10)
+    search.send_keys(code)
+    search.send_keys(Keys.ENTER)
+
+    def practice_trace():
+        traces = browser.driver.execute_script(GRAPH_TRACES.format(id=ids.KPI_SPC)) or []
+        return next((t for t in traces if t["name"] and code in t["name"]), None)
+
+    until(practice_trace, timeout=20)
+    trace = practice_trace()
+    assert trace["y"] == pytest.approx(_series(demo_warehouse, code), rel=1e-9)
+    assert len(trace["x"]) == 6
+    browser.wait_for_contains_text(f"#{ids.KPI_CAPTION}", code, timeout=10)
+    browser.driver.save_screenshot(str(output_dir / "kpi_page_practice.png"))
+    assert browser.get_logs() == [], browser.get_logs()
