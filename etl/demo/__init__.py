@@ -9,6 +9,7 @@ the totals the files must parse back to. Same seed, same bytes; another seed, th
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,10 +89,8 @@ def generate(out: Path, *, scale: str = "area", months: int = 36, seed: int = 20
     if months < 1:
         raise ValueError(f"months must be at least 1, not {months}")
     end_month = end_month or default_end_month()
-    try:
-        pd.Period(end_month, freq="M")
-    except ValueError as exc:
-        raise ValueError(f"end_month must be 'YYYY-MM', not {end_month!r}") from exc
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", end_month):
+        raise ValueError(f"end_month must be 'YYYY-MM', not {end_month!r}")
     story = story or Story()
     out = Path(out)
     window = Months.ending(end_month, months)

@@ -114,9 +114,9 @@ def network_index(geo: Geography, months: Months) -> np.ndarray:
     p_idx = np.array([pos[c] for c in m["practice_code"]])
     n_idx = np.array([net_pos[c] for c in m["network_code"]])
     for t, start in enumerate(months.starts):
-        # Membership valid on the month's last open day (a mid-month move counts from then).
-        end = start + np.timedelta64(months.days(t) - 1, "D")
-        ok = (vf_all <= end) & (vt_all >= start)
+        # Membership valid on the month's first day (the roll-up's rule; the demo's events all
+        # fall on the first of a month).
+        ok = (vf_all <= start) & (vt_all >= start)
         # Later rows win where two overlap in the month of a move.
         order = np.argsort(vf_all[ok], kind="stable")
         out[t, p_idx[ok][order]] = n_idx[ok][order]
