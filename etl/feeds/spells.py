@@ -1,0 +1,516 @@
+"""Hospital spells: record-level admissions (native CSV, HES APC episodes) and commissioner MAR.
+
+Record-level files become one row per spell (a HES extract's episodes are collapsed: the first
+episode gives age, sex, method, diagnosis and practice; the last episode's DISDATE ends the spell),
+then `aggregate_spells` turns them into practice x month x sex x age-band counts on the way in
+(feeds.md §4): the spells themselves are never stored. The NHS England Monthly Activity Return
+(MAR) gives emergency admissions per commissioner per month where no record-level data exist.
+
+Layout knowledge (aliases, sentinels, codes) lives in etl/layouts/spells.toml. Two canonical
+frames come out: `spells` (record level) and `spells_commissioner` (MAR); `SCHEMAS[layout]` is the
+pandera schema of each layout's frame and `SCHEMA` the record-level one.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from etl.layouts import layouts_for
+from etl.problems import FeedError, Problem
+from etl.readers import (
+    find_header_row,
+    fold_label,
+    is_suppressed,
+    parse_counts,
+    read_excel_sheets,
+    rename_by_aliases,
+)
+
+FEED = "spells"
+
+# HES data dictionary, ADMIMETH: emergency admissions are 21-25 and 28, and from 2013-14 also
+# 2A-2D (hes_apc_metadata.json, "Emergency Admission ... at short notice because of clinical need").
+EMERGENCY_METHODS = frozenset({"21", "22", "23", "24", "25", "28", "2A", "2B", "2C", "2D"})
+
+# Five-year age bands as in the GP registration five-year-age file (feeds.md §2).
+AGE_BANDS = tuple(f"{lo}_{lo + 4}" for lo in range(0, 95, 5)) + ("95+",)
+UNKNOWN_AGE = "UNKNOWN"
+# Unknown sex is kept as its own group (counted, never dropped); spell_fact needs a non-null key.
+UNKNOWN_SEX = "U"
+UNATTRIBUTED = "UNATTRIBUTED"
+
+# kpis.md: `los_21plus_share_65`, stays of 7+ days, and `los_long_stay_bed_share_65` (> 10 days).
+LONG_STAY_DAYS = 10
+
+_XLS_MAGIC = b"\xd0\xcf\x11\xe0"  # OLE2 compound file (.xls)
+_ZIP_MAGIC = b"PK\x03\x04"  # .xlsx
+
+
+# --- shared helpers for content detection (also used by the other feed modules of this group) --
+
+def is_workbook(path: Path) -> bool:
+    """True when the file's first bytes say it is an .xls or .xlsx workbook (not its name)."""
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    return head in (_XLS_MAGIC, _ZIP_MAGIC)
+
+
+def csv_header(path: Path) -> list[str] | None:
+    """The first line of a text file split as CSV header names, or None if it is not text."""
+    if is_workbook(path):
+        return None
+    with open(path, "rb") as handle:
+        head = handle.read(65536)
+    if b"\x00" in head:
+        return None
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = head.decode("cp1252", errors="replace")
+    first = text.splitlines()[0] if text.strip() else ""
+    if not first:
+        return None
+    return [c.strip().strip('"').strip() for c in next(csv.reader([first]))]
+
+
+def alias_map(names: Iterable[str], aliases: dict[str, list[str]]) -> dict[str, str]:
+    """Header name in the file -> canonical name, for every alias found (folded matching)."""
+    by_fold = {fold_label(n): n for n in names}
+    found: dict[str, str] = {}
+    for canonical, spellings in aliases.items():
+        for name in [canonical, *spellings]:
+            if fold_label(name) in by_fold:
+                found[by_fold[fold_label(name)]] = canonical
+                break
+    return found
+
+
+def read_csv_columns(path: Path, columns: list[str]) -> pd.DataFrame:
+    """Only `columns` of a (possibly large, wide) CSV, every cell as text, blanks as ''."""
+    path = Path(path)
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return pd.read_csv(path, usecols=columns, dtype=str, keep_default_na=False,
+                               encoding=encoding, skipinitialspace=True)
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.ParserError, ValueError) as exc:
+            raise FeedError(path.name, [Problem(path.name, f"not a readable CSV table: {exc}")]
+                            ) from exc
+    raise FeedError(path.name, [Problem(path.name, "text is neither UTF-8 nor Windows-1252")])
+
+
+def per_value(values: pd.Series, transform) -> pd.Series:
+    """`transform` applied once per distinct value and spread back (fast on repetitive columns)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    mapped = transform(pd.Series(uniques, dtype=object))
+    return pd.Series(np.asarray(mapped, dtype=object)[codes], index=values.index, dtype=object)
+
+
+def _clean(values: pd.Series) -> pd.Series:
+    """Cell text stripped and upper-cased (codes such as 'a81001 ' -> 'A81001')."""
+    return per_value(values, lambda u: u.astype(str).str.strip().str.upper())
+
+
+def parse_dates(
+    values: pd.Series, formats: list[str], sentinels: Iterable[str], file: str, column: str,
+    rows: pd.Series,
+) -> tuple[pd.Series, list[Problem]]:
+    """Dates (datetime64, NaT for blank or sentinel) and a Problem per unreadable date."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    text = pd.Series(uniques, dtype=object).astype(str).str.strip()
+    stamps = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    for fmt in formats:
+        stamps = stamps.fillna(pd.to_datetime(text, format=fmt, errors="coerce"))
+    missing = (text.eq("") | text.isin(list(sentinels))).to_numpy()
+    stamps[missing] = pd.NaT
+    bad = (stamps.isna().to_numpy() & ~missing)[codes]
+    problems = [
+        Problem(file, f"not a date in a known form ({', '.join(formats)})", int(r), column, v)
+        for r, v in zip(rows[bad], values[bad], strict=True)
+    ]
+    return pd.Series(stamps.to_numpy()[codes], index=values.index), problems
+
+
+def _as_dates(stamps: pd.Series) -> pd.Series:
+    """datetime64 -> datetime.date objects, None where missing (the canonical frame's type)."""
+    codes, uniques = pd.factorize(stamps)  # NaT -> code -1
+    days = np.array([v.date() for v in uniques] + [None], dtype=object)
+    return pd.Series(days[codes], index=stamps.index, dtype=object)
+
+
+def _text_or_none(values: pd.Series) -> pd.Series:
+    return values.where(values.ne(""), None)
+
+
+# --- record-level spells ------------------------------------------------------------------------
+
+def _practice_codes(code: pd.Series, spec: dict) -> pd.Series:
+    """Practice codes, None where the code is not an English GP practice (unattributed)."""
+    def keep(u: pd.Series) -> pd.Series:
+        shaped = u.str.fullmatch(spec["practice_code_pattern"]).astype(bool)
+        return u.where(shaped & ~u.isin(spec["non_practice_codes"]), None)
+
+    return per_value(code, keep)
+
+
+def _ages(values: pd.Series, spec: dict, file: str, rows: pd.Series) -> tuple[pd.Series,
+                                                                              list[Problem]]:
+    """Age in whole years (HES 7001-7007 = under one); a Problem per non-numeric age."""
+    text = _clean(values)
+    years = text.where(~text.isin(spec.get("under_one_ages", [])), "0")
+    number = pd.to_numeric(years.where(years.ne("")), errors="coerce")
+    bad = (number.isna() & years.ne("")) | (number.notna() & (number != number.round()))
+    problems = [Problem(file, "age is not a whole number of years", int(r), "age", v)
+                for r, v in zip(rows[bad], values[bad], strict=True)]
+    return number.where(~bad).astype("Int64"), problems
+
+
+def _spell_frame(raw: pd.DataFrame, spec: dict, file: str) -> pd.DataFrame:
+    """Canonical spells from a frame with canonical column names (one row per spell)."""
+    rows = raw["source_row"]
+    problems: list[Problem] = []
+    admitted, p = parse_dates(raw["admission_date"], spec["date_formats"], spec["sentinel_dates"],
+                              file, "admission_date", rows)
+    problems += p
+    discharged, p = parse_dates(raw["discharge_date"], spec["date_formats"],
+                                spec["sentinel_dates"], file, "discharge_date", rows)
+    problems += p
+    age, p = _ages(raw["age"], spec, file, rows)
+    problems += p
+    # An admission date is what places a spell in a month: blank or a HES sentinel is refused.
+    text = _clean(raw["admission_date"])
+    no_admission = (text.eq("") | text.isin(spec["sentinel_dates"])).astype(bool)
+    problems += [
+        Problem(file, "admission date is missing (blank, or a sentinel meaning null/invalid: "
+                f"{', '.join(spec['sentinel_dates'])})", int(r), "admission_date", v)
+        for r, v in zip(rows[no_admission], raw["admission_date"][no_admission], strict=True)
+    ]
+    if problems:
+        raise FeedError(file, sorted(problems, key=lambda q: (q.row or 0, q.column or "")))
+    sex = _clean(raw["sex"]).map(spec["sex_codes"])
+    frame = pd.DataFrame({
+        "practice_code": _practice_codes(_clean(raw["practice_code"]), spec),
+        "age": age,
+        "sex": sex.astype(object).where(sex.notna(), None),
+        "admission_date": _as_dates(admitted),
+        "discharge_date": _as_dates(discharged),
+        "admission_method": _text_or_none(_clean(raw["admission_method"])),
+        "primary_diagnosis": _text_or_none(
+            per_value(_clean(raw["primary_diagnosis"]), lambda u: u.str.replace(".", ""))),
+        "source_row": rows.astype("int64"),
+    })
+    return frame.reset_index(drop=True)
+
+
+def _collapse_episodes(raw: pd.DataFrame, spec: dict) -> pd.DataFrame:
+    """One row per spell from HES episodes: first episode's fields, last episode's DISDATE.
+
+    A spell is the episodes of one patient (PSEUDO_HESID) at one provider (PROCODE3) with one
+    ADMIDATE; whichever of patient/provider the extract carries is used. Episodes are ordered by
+    EPIORDER (98/99/blank last), then EPIKEY. An episode with no usable ADMIDATE is its own spell.
+    """
+    admitted = _clean(raw["admission_date"])
+    no_date = (admitted.eq("") | admitted.isin(spec["sentinel_dates"])).to_numpy()
+    date_code = pd.factorize(admitted)[0]
+    # Episodes without an admission date must not merge: give each its own negative code.
+    date_code = np.where(no_date, -1 - np.arange(len(raw)), date_code)
+    key_codes = [pd.factorize(raw[k])[0] for k in spec["spell_keys_any"] if k in raw.columns]
+    order_text = _clean(raw["episode_order"])
+    order = pd.to_numeric(order_text.where(~order_text.isin(spec["unknown_episode_orders"])),
+                          errors="coerce").fillna(np.inf).to_numpy()
+    episode = pd.factorize(raw["episode_key"], sort=True)[0]
+    # np.lexsort sorts by the last key first: spell keys, then episode order, then EPIKEY.
+    sorted_at = np.lexsort([episode, order, date_code, *reversed(key_codes)])
+    spell_keys = np.column_stack([*key_codes, date_code])[sorted_at]
+    new_spell = np.r_[True, (spell_keys[1:] != spell_keys[:-1]).any(axis=1)]
+    last_of_spell = np.r_[new_spell[1:], True]
+    first = raw.iloc[sorted_at[new_spell]]
+    last = raw.iloc[sorted_at[last_of_spell]]
+    first = first.assign(discharge_date=last["discharge_date"].to_numpy())
+    return first.sort_values("source_row", kind="stable")
+
+
+def _read_record_csv(path: Path, spec: dict) -> pd.DataFrame:
+    """The layout's columns of a record-level CSV, renamed to canonical names, with source_row."""
+    header = csv_header(path) or []
+    found = alias_map(header, spec["aliases"])
+    missing = [c for c in spec["required"] if c not in found.values()]
+    keys_any = spec.get("spell_keys_any", [])
+    if keys_any and not any(k in found.values() for k in keys_any):
+        missing += ["/".join(keys_any)]
+    if missing:
+        raise FeedError(path.name, [
+            Problem(path.name, "required column is missing (expected one of "
+                    f"{[c, *spec['aliases'].get(c, [])]})", row=1, column=c) for c in missing])
+    raw = read_csv_columns(path, list(found)).rename(columns=found)
+    # Row 1 is the header, so the first data row is row 2 as a person sees it in the file.
+    return raw.assign(source_row=np.arange(2, len(raw) + 2))
+
+
+def _parse_record_level(path: Path, spec: dict) -> pd.DataFrame:
+    raw = _read_record_csv(path, spec)
+    if "episode_order" in spec["aliases"]:
+        raw = _collapse_episodes(raw, spec)
+    return _spell_frame(raw, spec, Path(path).name)
+
+
+# --- commissioner-level Monthly Activity Return --------------------------------------------------
+
+def _title_period(cells: pd.DataFrame, header_row: int, spec: dict) -> str | None:
+    """'YYYY-MM' named in the title block (the cell after a 'Period:' label)."""
+    labels = {fold_label(x) for x in spec["period_labels"]}
+    for i in range(header_row):
+        values = [v for v in cells.iloc[i].tolist() if not is_suppressed(v)]
+        for j, value in enumerate(values):
+            if fold_label(value) in labels and j + 1 < len(values):
+                return month_of(values[j + 1], spec["period_formats"])
+            text = str(value)
+            for label in spec["period_labels"]:
+                if text.strip().startswith(label) and len(text.strip()) > len(label):
+                    found = month_of(text.strip()[len(label):], spec["period_formats"])
+                    if found:
+                        return found
+    return None
+
+
+def month_of(value: object, formats: list[str]) -> str | None:
+    """'YYYY-MM' of a title cell ('April 2012', 'Apr-12', a date), or None if it names no month."""
+    if isinstance(value, (datetime, date, pd.Timestamp)):
+        return f"{value.year:04d}-{value.month:02d}"
+    text = re.sub(r"\s+", " ", str(value)).strip(" :")
+    for fmt in formats:
+        try:
+            parsed = datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        return f"{parsed.year:04d}-{parsed.month:02d}"
+    return None
+
+
+def _mar_sheet(path: Path, spec: dict) -> tuple[str, pd.DataFrame, int] | None:
+    """(sheet name, cells, header row index) of the first sheet holding the MAR header labels."""
+    for name, cells in read_excel_sheets(path).items():
+        row = find_header_row(cells, spec["header_labels"])
+        if row is not None:
+            return name, cells, row
+    return None
+
+
+def _parse_mar(path: Path, spec: dict) -> pd.DataFrame:
+    file = Path(path).name
+    found = _mar_sheet(path, spec)
+    if found is None:
+        raise FeedError(file, [Problem(
+            file, f"no sheet has a header row with the labels {spec['header_labels']}")])
+    _sheet, cells, header_row = found
+    period = _title_period(cells, header_row, spec)
+    problems: list[Problem] = []
+    if period is None:
+        problems.append(Problem(file, "the title block names no month (expected a cell after "
+                                f"one of {spec['period_labels']})"))
+    body = cells.iloc[header_row + 1:].copy()
+    body.columns = [str(c).strip() for c in cells.iloc[header_row].tolist()]
+    body = body.loc[:, ~pd.Index(body.columns).duplicated()]
+    body = rename_by_aliases(body, spec["aliases"], file, ["org_code", "emergency_admissions"])
+    body["source_row"] = body.index + 1  # spreadsheet rows are 1-based
+    code = body["org_code"].map(lambda v: "" if is_suppressed(v) else str(v).strip())
+    names = body["org_name"].astype(str) if "org_name" in body.columns else code
+    skip = (code.eq("") | code.isin(spec["skip_codes"])
+            | names.map(fold_label).isin([fold_label(n) for n in spec["skip_names"]]))
+    body = body[~skip]
+    counts, p = parse_counts(body["emergency_admissions"], file, "emergency_admissions",
+                             rows=body["source_row"])
+    problems += p
+    if problems:
+        raise FeedError(file, problems)
+    return pd.DataFrame({
+        "org_code": pd.Series(code[~skip].to_numpy(), dtype=object),
+        "period": period,
+        "emergency_admissions": counts.to_numpy(),
+        "source_row": body["source_row"].astype("int64").to_numpy(),
+    })
+
+
+# --- the feed contract -------------------------------------------------------------------------
+
+def detect(path: Path) -> str | None:
+    """The spells layout the file's content is in (header names or sheet labels), else None."""
+    path = Path(path)
+    layouts = layouts_for(FEED)
+    if is_workbook(path):
+        for name, spec in layouts.items():
+            if spec["format"] == "excel":
+                try:
+                    if _mar_sheet(path, spec) is not None:
+                        return name
+                except FeedError:
+                    return None
+        return None
+    header = csv_header(path)
+    if not header:
+        return None
+    best: tuple[int, str] | None = None
+    for name, spec in layouts.items():
+        if spec["format"] != "csv":
+            continue
+        found = set(alias_map(header, spec["aliases"]).values())
+        if not set(spec["required"]) <= found:
+            continue
+        if spec.get("spell_keys_any") and not found & set(spec["spell_keys_any"]):
+            continue
+        score = len(found)
+        if best is None or score > best[0]:
+            best = (score, name)
+    return best[1] if best else None
+
+
+def parse(path: Path, layout: str) -> pd.DataFrame:
+    """The file's canonical frame: spells (record level) or spells_commissioner (MAR).
+
+    Raises FeedError listing every problem found (file, row, column, value, rule).
+    """
+    spec = layouts_for(FEED)[layout]
+    if spec["frame"] == "spells_commissioner":
+        return _parse_mar(Path(path), spec)
+    return _parse_record_level(Path(path), spec)
+
+
+# --- aggregation on the way in ------------------------------------------------------------------
+
+def age_band(age: pd.Series) -> pd.Series:
+    """Five-year age band label per age ('0_4' ... '90_94', '95+'; 'UNKNOWN' when missing)."""
+    years = pd.to_numeric(age, errors="coerce")
+    index = np.minimum(years // 5, len(AGE_BANDS) - 1)
+    labels = np.array(AGE_BANDS, dtype=object)
+    out = pd.Series(UNKNOWN_AGE, index=age.index, dtype=object)
+    known = index.notna().to_numpy()
+    out[known] = labels[index[known].astype(int).to_numpy()]
+    return out
+
+
+def _month(dates: pd.Series) -> pd.Series:
+    """'YYYY-MM' of each date, None where missing."""
+    stamps = pd.to_datetime(dates)
+    month = stamps.dt.year * 100 + stamps.dt.month
+    text = (month // 100).astype("Int64").astype(str) + "-" + (
+        month % 100).astype("Int64").astype(str).str.zfill(2)
+    return pd.Series(text, dtype=object).where(stamps.notna(), None)
+
+
+MEASURES = [
+    "admissions", "emergency_admissions", "acsc_emergency_admissions", "emergency_bed_days",
+    "emergency_los_sq_sum", "emergency_stays_7plus", "emergency_stays_21plus",
+    "emergency_long_stay_bed_days",
+]
+GROUP_COLUMNS = ["practice_code", "admission_period", "discharge_period", "sex", "age_band"]
+
+
+def aggregate_spells(spells: pd.DataFrame, acsc: tuple[str, ...]) -> pd.DataFrame:
+    """Practice x admission month x discharge month x sex x age band counts of a spells frame.
+
+    Admission counts belong to the admission month; length-of-stay measures count only discharged
+    emergency spells (length = discharge date - admission date in days, same-day = 0), so reading
+    rows by `discharge_period` gives the spells ending in a month (`emergency_admissions` there is
+    the number of emergency spells ending). `practice_code` None becomes 'UNATTRIBUTED',
+    `discharge_period` is None while the patient is still in hospital, unknown sex is 'U' and
+    unknown age 'UNKNOWN'. Expects a validated frame (no discharge before admission).
+    """
+    admitted = pd.to_datetime(spells["admission_date"])
+    discharged = pd.to_datetime(spells["discharge_date"])
+    method = spells["admission_method"].astype(object).where(spells["admission_method"].notna(), "")
+    emergency = method.astype(str).str.strip().str.upper().isin(EMERGENCY_METHODS).to_numpy()
+    diagnosis = spells["primary_diagnosis"].fillna("").astype(str).str.upper()
+    diagnosis = diagnosis.str.replace(".", "", regex=False).str.strip()
+    is_acsc = diagnosis.str.startswith(tuple(p.upper() for p in acsc)).to_numpy() if acsc else (
+        np.zeros(len(spells), dtype=bool))
+    stay = (discharged - admitted).dt.days
+    counted = emergency & stay.notna().to_numpy()
+    los = np.where(counted, stay.fillna(0).to_numpy(), 0).astype("int64")
+    keys = pd.DataFrame({
+        "practice_code": spells["practice_code"].astype(object).where(
+            spells["practice_code"].notna(), UNATTRIBUTED).to_numpy(),
+        "admission_period": _month(spells["admission_date"]).fillna("").to_numpy(),
+        "discharge_period": _month(spells["discharge_date"]).fillna("").to_numpy(),
+        "sex": spells["sex"].astype(object).where(spells["sex"].notna(), UNKNOWN_SEX).to_numpy(),
+        "age_band": age_band(spells["age"]).to_numpy(),
+    })
+    values = pd.DataFrame({
+        "admissions": np.ones(len(spells), dtype="int64"),
+        "emergency_admissions": emergency.astype("int64"),
+        "acsc_emergency_admissions": (emergency & is_acsc).astype("int64"),
+        "emergency_bed_days": los,
+        "emergency_los_sq_sum": los * los,
+        "emergency_stays_7plus": (counted & (los >= 7)).astype("int64"),
+        "emergency_stays_21plus": (counted & (los >= 21)).astype("int64"),
+        "emergency_long_stay_bed_days": np.where(counted & (los > LONG_STAY_DAYS), los, 0),
+    })
+    out = pd.concat([keys, values], axis=1).groupby(GROUP_COLUMNS, sort=True).sum()
+    out = out.reset_index()
+    out["discharge_period"] = out["discharge_period"].astype(object).where(
+        out["discharge_period"].ne(""), None)
+    out["admission_period"] = out["admission_period"].astype(object).where(
+        out["admission_period"].ne(""), None)
+    return out[[*GROUP_COLUMNS, *MEASURES]].astype({m: "int64" for m in MEASURES})
+
+
+# --- schemas -------------------------------------------------------------------------------------
+
+def _not_before_admission(frame: pd.DataFrame) -> pd.Series:
+    both = frame["admission_date"].notna() & frame["discharge_date"].notna()
+    admitted = pd.to_datetime(frame["admission_date"])
+    discharged = pd.to_datetime(frame["discharge_date"])
+    return ~both | (discharged >= admitted)
+
+
+def _dates_or_none(values: pd.Series) -> pd.Series:
+    return values.map(lambda v: v is None or isinstance(v, date))
+
+
+_PRACTICE = layouts_for(FEED)["native"]["practice_code_pattern"]
+
+SCHEMA = pa.DataFrameSchema(
+    {
+        "practice_code": pa.Column(nullable=True, checks=pa.Check.str_matches(
+            _PRACTICE, error="practice code is not an English GP practice code")),
+        "age": pa.Column("Int64", nullable=True, checks=pa.Check.in_range(
+            0, 120, error="age is outside 0-120 years")),
+        "sex": pa.Column(nullable=True, checks=pa.Check.isin(["M", "F"])),
+        "admission_date": pa.Column(nullable=False, checks=pa.Check(
+            _dates_or_none, error="admission date is not a date")),
+        "discharge_date": pa.Column(nullable=True, checks=pa.Check(
+            _dates_or_none, error="discharge date is not a date")),
+        "admission_method": pa.Column(nullable=False, checks=pa.Check.str_matches(
+            r"^[0-9][0-9A-Z]$", error="admission method is not a two-character HES code")),
+        "primary_diagnosis": pa.Column(nullable=True, checks=pa.Check.str_matches(
+            r"^[A-Z][0-9]{2}", error="primary diagnosis is not an ICD-10 code")),
+        "source_row": pa.Column("int64"),
+    },
+    checks=[pa.Check(_not_before_admission,
+                     error="discharge_date is before admission_date")],
+    strict=True,
+)
+
+COMMISSIONER_SCHEMA = pa.DataFrameSchema(
+    {
+        "org_code": pa.Column(nullable=False, checks=pa.Check.str_matches(
+            r"^[0-9A-Z]{3,5}$", error="commissioner code is not an ODS code")),
+        "period": pa.Column(nullable=False),
+        "emergency_admissions": pa.Column("Int64", nullable=False, checks=pa.Check.ge(0)),
+        "source_row": pa.Column("int64"),
+    },
+    strict=True,
+)
+
+SCHEMAS = {
+    name: COMMISSIONER_SCHEMA if spec["frame"] == "spells_commissioner" else SCHEMA
+    for name, spec in layouts_for(FEED).items()
+}
