@@ -241,7 +241,8 @@ def check_duplicates(
 # canonical names with the row number a person sees, and typed cells with a Problem per bad cell.
 # Layout table keys: format ("csv", "csv_headerless" or "workbook"), required (canonical fields
 # that must be present), [aliases] (canonical field -> header labels, matched after fold_label),
-# and for workbooks sheet_pattern and header_labels; for headerless CSV fields and [positions].
+# (listed aliases only, in detection), for workbooks sheet_patterns and header_labels, for
+# headerless CSV fields, [positions] and [shape].
 
 _WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # xlsx (zip) and xls (OLE2)
 _SCAN_ROWS = 40  # how far down a sheet a header row may sit
@@ -268,11 +269,15 @@ def first_csv_row(path: Path) -> list[str]:
 
 
 def _resolves(labels: Iterable[object], layout: dict) -> bool:
-    """True when every required field of `layout` has one of its aliases among `labels`."""
+    """True when every required field of `layout` has one of its listed aliases among `labels`.
+
+    Only the aliases listed count (not the canonical field name itself), so that a layout whose
+    headers are the canonical names says so explicitly and no other layout matches by accident.
+    """
     folded = {fold_label(x) for x in labels if x is not None}
     aliases = layout.get("aliases", {})
     return all(
-        any(fold_label(name) in folded for name in [field, *aliases.get(field, [])])
+        any(fold_label(name) in folded for name in aliases.get(field, []))
         for field in layout.get("required", [])
     )
 

@@ -70,6 +70,8 @@ def parse(path: Path, layout: str) -> pd.DataFrame:
     raw = read_by_layout(path, spec)
     for field, wanted in spec.get("keep", {}).items():
         raw = raw[raw[field].astype("string").str.strip().isin(wanted)]
+    for field, tokens in spec.get("none_values", {}).items():
+        raw[field] = raw[field].mask(raw[field].astype("string").str.strip().isin(tokens))
     rows = raw["source_row"].to_numpy()
     frame = pd.DataFrame(index=raw.index)
     problems = []
