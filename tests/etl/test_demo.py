@@ -308,3 +308,41 @@ def test_dtoc_workbook_layout_and_place_total(demo: tuple[Path, GenerationSummar
     values = np.array(row.iloc[5:15].to_list(), dtype=int)
     assert values.sum() == row.iloc[15] == hartwell["Total"]
     assert str(reasons.loc[header_row, 5]).startswith("A)")
+
+
+def test_fault_files_each_carry_their_defect(tmp_path: Path) -> None:
+    summary = generate(tmp_path, months=1, end_month=END, faults=True)
+    root = tmp_path / "faults"
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.name != "README.md")
+    assert len(files) == 15 and set(files) <= set(summary.files)
+    for path in files:
+        assert f"`{path.relative_to(root)}`" in readme
+    raw = (root / "organisations" / "non_utf8.csv").read_bytes()
+    for codec in ("utf-8", "cp1252"):
+        with pytest.raises(UnicodeDecodeError):
+            raw.decode(codec)
+    assert (root / "population" / "empty.csv").stat().st_size == 0
+    header_only = pd.read_csv(root / "care_home_admissions" / "header_only.csv")
+    assert header_only.empty and len(header_only.columns) == 4
+    negative = pd.read_csv(root / "care_home_admissions" / "negative_counts.csv")
+    assert (negative["admissions_65_residential"] < 0).sum() == 1
+    cp = pd.read_csv(root / "care_packages" / "completed_greater_than_register.csv")
+    assert (cp["completed"] > cp["register"]).sum() == 1
+    orgs = pd.read_csv(tmp_path / "organisations" / "organisations.csv", dtype=str)
+    unknown = pd.read_csv(root / "care_packages" / "unknown_practice_code.csv", dtype=str)
+    assert set(unknown["practice_code"]) - set(orgs["practice_code"]) == {"Y99999"}
+    assert "completed" not in pd.read_csv(root / "care_packages" / "missing_column.csv").columns
+    truncated = (root / "spells" / "truncated.csv").read_text().splitlines()
+    assert truncated[-1].count(",") < truncated[0].count(",")
+    wrong = (root / "care_packages" / "wrong_delimiter.csv").read_text().splitlines()
+    assert "," in wrong[0] and all("," not in line and ";" in line for line in wrong[1:])
+    dup = pd.read_csv(root / "delayed_transfers" / "duplicated_rows.csv")
+    assert dup.duplicated().sum() == 1
+    assert pd.read_csv(root / "reablement" / "future_period.csv", dtype=str)["period"].iloc[0] > END
+    text = pd.read_csv(root / "population" / "text_in_number_column.csv", dtype=str)
+    assert not text["NUMBER_OF_PATIENTS"].str.fullmatch(r"\d+").all()
+    book = pd.read_excel(root / "delayed_transfers" / "header_row_moved_and_renamed.xlsx",
+                         header=None, dtype=object)
+    assert not (book == "Name").any().any() and (book == "Council").any().any()
+    assert book.index[(book == "Council").any(axis=1)][0] == 20  # row 21, not row 14
