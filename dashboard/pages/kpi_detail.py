@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
 from dashboard import ids, queries
+from kpi.catalogue import get_kpi
 
 dash.register_page(__name__, path="/kpi", name="KPI", title="KPI · carekpi")
 
@@ -22,6 +23,25 @@ def org_options() -> list[dict]:
              "value": r.org_code} for r in orgs.itertuples()]
 
 
+def kpi_options(kpi_ids: list[str]) -> list[dict]:
+    """Dropdown options labelled with each KPI's title from the catalogue."""
+    return [{"label": _title(k), "value": k} for k in kpi_ids]
+
+
+def _title(kpi_id: str) -> str:
+    try:
+        return get_kpi(kpi_id).title
+    except KeyError:
+        return kpi_id
+
+
+def _unit(kpi_id: str) -> str:
+    try:
+        return get_kpi(kpi_id).unit
+    except KeyError:
+        return ""
+
+
 def layout(kpi: str | None = None, org: str | None = None, **_) -> html.Div:
     kpis = queries.kpi_ids()
     kpi = kpi if kpi in kpis else (DEFAULT_KPI if DEFAULT_KPI in kpis else next(iter(kpis), None))
@@ -31,7 +51,8 @@ def layout(kpi: str | None = None, org: str | None = None, **_) -> html.Div:
     return html.Div([
         html.H1("KPI by month"),
         html.Div([
-            html.Label(["KPI", dcc.Dropdown(kpis, kpi, id=ids.KPI_SELECT, clearable=False)]),
+            html.Label(["KPI", dcc.Dropdown(kpi_options(kpis), kpi, id=ids.KPI_SELECT,
+                                            clearable=False)]),
             html.Label(["Organisation", dcc.Dropdown(options, org, id=ids.KPI_ORG,
                                                      clearable=False)]),
         ], className="controls"),
@@ -56,7 +77,7 @@ def series_figure(kpi_id: str, org: pd.DataFrame, area: pd.DataFrame, org_label:
                      "arrayminus": org["value"] - org["lower_95"], "thickness": 1},
         ))
     fig.update_layout(margin={"l": 50, "r": 20, "t": 30, "b": 40}, template="simple_white",
-                      yaxis_title=kpi_id, legend={"orientation": "h", "y": -0.15},
+                      yaxis_title=f"{_title(kpi_id)} ({_unit(kpi_id)})", legend={"orientation": "h", "y": -0.15},
                       hovermode="x unified")
     return fig
 
@@ -79,7 +100,7 @@ def kpi_panel(kpi_id: str | None, org_code: str | None) -> tuple[go.Figure, str]
     org_label = f"{names.get(org_code) or org_code} ({org_code})"
     area_label = f"{names.get(area_code) or area_code} (area)"
     latest = org.iloc[-1] if not org.empty else None
-    caption = (f"{org_label}: {kpi_id} by month, {org['period'].iloc[0]} to "
+    caption = (f"{org_label}: {_title(kpi_id)} by month, {org['period'].iloc[0]} to "
                f"{org['period'].iloc[-1]}; latest {latest['value']:.2f}"
-               if latest is not None else f"No {kpi_id} values for {org_label}.")
+               if latest is not None else f"No {_title(kpi_id)} values for {org_label}.")
     return series_figure(kpi_id, org, area, org_label, area_label), caption

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -23,7 +24,10 @@ def demo_warehouse(tmp_path_factory) -> Settings:
 
     root = tmp_path_factory.mktemp("browser")
     settings = Settings(data_dir=root / "data")
-    generate(settings.inbox, scale="area", months=6, seed=5, end_month="2025-06")
+    feeds = root / "feeds"
+    generate(feeds, scale="area", months=6, seed=5, end_month="2025-06")
+    for feed in ("organisations", "population", "spells"):  # what the ea_rate page shows
+        shutil.copytree(feeds / feed, settings.inbox / feed)
     engine = make_engine(settings.database_url)
     upgrade(engine)
     summary = run_inbox(engine, settings, today=date(2025, 7, 20), progress=False)

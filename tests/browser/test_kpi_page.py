@@ -16,7 +16,8 @@ pytestmark = pytest.mark.browser
 
 GRAPH_TRACES = (
     "var el = document.querySelector('#{id} .js-plotly-plot');"
-    "return el && el.data ? el.data.map(t => ({{name: t.name, x: t.x, y: t.y}})) : null;"
+    "return el && el._fullData ? el._fullData.map("
+    "t => ({{name: t.name, x: Array.from(t.x), y: Array.from(t.y)}})) : null;"
 )
 
 
