@@ -77,7 +77,8 @@ def series_figure(kpi_id: str, org: pd.DataFrame, area: pd.DataFrame, org_label:
                      "arrayminus": org["value"] - org["lower_95"], "thickness": 1},
         ))
     fig.update_layout(margin={"l": 50, "r": 20, "t": 30, "b": 40}, template="simple_white",
-                      yaxis_title=f"{_title(kpi_id)} ({_unit(kpi_id)})", legend={"orientation": "h", "y": -0.15},
+                      yaxis_title=f"{_title(kpi_id)} ({_unit(kpi_id)})",
+                      legend={"orientation": "h", "y": -0.15},
                       hovermode="x unified")
     return fig
 
