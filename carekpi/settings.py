@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     archive_dir: Path | None = Field(None, description="Accepted files, by content hash.")
     quarantine_dir: Path | None = Field(None, description="Refused files with their reports.")
     targets_file: Path | None = Field(None, description="CSV or YAML of per-KPI/org/year targets.")
+    rag_tolerance: float = Field(
+        0.05, ge=0, description="RAG: amber within this fraction of the target, red beyond."
+    )
+    payment_terms_file: Path | None = Field(
+        None, description="TOML of care-package payment terms (split, budget, rule) per year."
+    )
     poll_cron: str = Field("*/5 * * * *", description="Cron expression: poll the inbox.")
     nightly_cron: str = Field("30 2 * * *", description="Cron expression: nightly full check.")
     misfire_grace_seconds: int = Field(3600, description="A missed job still runs this late.")
