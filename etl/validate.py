@@ -357,6 +357,7 @@ def read_by_layout(path: Path, layout: dict) -> pd.DataFrame:
     else:
         raise ValueError(f"layout format {kind!r} is not one of csv, csv_headerless, workbook")
     fields = list(layout.get("positions", aliases))
+    _refuse_undecodable(frame, file)
     for field in fields:
         if field not in frame.columns:
             frame[field] = None
@@ -369,6 +370,23 @@ def read_by_layout(path: Path, layout: dict) -> pd.DataFrame:
     if frame.empty:
         raise FeedError(file, [Problem(file, "file has a header but no data rows")])
     return frame
+
+
+def _refuse_undecodable(frame: pd.DataFrame, file: str) -> None:
+    """Refuse text that was neither UTF-8 nor Windows-1252 (decoded with U+FFFD stand-ins)."""
+    problems: list[Problem] = []
+    rows = frame["source_row"].to_numpy()
+    for column in frame.columns.drop("source_row"):
+        cells = frame[column]
+        if cells.dtype != object and not pd.api.types.is_string_dtype(cells):
+            continue
+        bad = cells.astype("string").str.contains("\ufffd", regex=False).fillna(False)
+        bad = bad.to_numpy(dtype=bool)
+        problems += problems_at(
+            file, "text is neither UTF-8 nor Windows-1252: bytes cannot be decoded", column,
+            rows[bad], cells.to_numpy()[bad], MAX_PER_RULE)
+    if problems:
+        raise FeedError(file, problems)
 
 
 def _read_sheet(path: Path, layout: dict) -> pd.DataFrame:

@@ -309,6 +309,24 @@ def test_files_in_no_known_layout(tmp_path):
     assert feed.detect(population) is None
 
 
+def test_undecodable_bytes_refused_naming_the_cell(tmp_path):
+    path = tmp_path / "org.csv"
+    # 0x81 0x8D 0x90 are invalid UTF-8 and undefined in Windows-1252.
+    path.write_bytes((NATIVE + "\n").encode() + b"A81001,Albion \x81\x8d\x90,U89141,N,716,P,QMF,"
+                     b"S,2019-07-01,\n")
+    assert feed.detect(path) == "native"
+    with pytest.raises(FeedError) as err:
+        feed.parse(path, "native")
+    assert [(p.row, p.column) for p in err.value.problems] == [(2, "practice_name")]
+
+
+def test_windows_1252_text_is_read(tmp_path):
+    path = tmp_path / "org.csv"
+    path.write_bytes((NATIVE + "\n").encode() + "A81001,St Mary’s Surgery,U89141,N,716,P,QMF,"
+                     "S,2019-07-01,\n".encode("cp1252"))
+    assert feed.parse(path, "native")["practice_name"].tolist() == ["St Mary’s Surgery"]
+
+
 def test_epraccur_ragged_row_named(tmp_path):
     good = ",".join(f'"{v}"' for v in ["A81001", "X", "Y63", "QHM", *[""] * 6, "19740401", "",
                                        "A", "B", "16C", *[""] * 10, "4", ""])
