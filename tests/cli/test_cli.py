@@ -1,0 +1,74 @@
+"""The command line in-process (CliRunner): upgrade, generate, load, export, status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from carekpi.cli import cli
+from etl.export import EXPORT_COLUMNS
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> dict[str, str]:
+    """Environment of a fresh embedded workspace with four months of demo feeds loaded."""
+    root = tmp_path_factory.mktemp("cli")
+    env = {"CAREKPI_DATA_DIR": str(root / "data")}
+    runner = CliRunner()
+    upgraded = runner.invoke(cli, ["db", "upgrade"], env=env)
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "revision 0001" in upgraded.output
+    generated = runner.invoke(cli, ["demo", "generate", "--out", str(root / "data" / "inbox"),
+                                    "--months", "4", "--end-month", "2025-06"], env=env)
+    assert generated.exit_code == 0, generated.output
+    loaded = runner.invoke(cli, ["etl", "run"], env=env)
+    assert loaded.exit_code == 0, loaded.output
+    assert " 0 refused" in loaded.output
+    env["ROOT"] = str(root)
+    return env
+
+
+def test_export_has_the_documented_columns_in_order(workspace):
+    out = Path(workspace["ROOT"]) / "ea.csv"
+    result = CliRunner().invoke(cli, ["export", "--out", str(out), "--kpi", "ea_rate",
+                                      "--level", "network"], env=workspace)
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(frame.columns[: len(EXPORT_COLUMNS)]) == EXPORT_COLUMNS
+    assert set(frame["level"]) == {"network"} and set(frame["kpi_id"]) == {"ea_rate"}
+    assert len(frame) == 8 * 4  # eight networks, four months
+
+
+def test_export_suppresses_small_counts_unless_asked_not_to(workspace):
+    root = Path(workspace["ROOT"])
+    runner = CliRunner()
+    runner.invoke(cli, ["export", "--out", str(root / "s.csv"), "--level", "practice"],
+                  env=workspace)
+    runner.invoke(cli, ["export", "--out", str(root / "raw.csv"), "--level", "practice",
+                        "--no-suppress"], env=workspace)
+    shown = pd.read_csv(root / "s.csv", dtype=str, keep_default_na=False)
+    raw = pd.read_csv(root / "raw.csv", dtype=str, keep_default_na=False)
+    small = pd.to_numeric(raw["numerator"]).between(1, 7)
+    assert small.any(), "the demo should have some small practice counts"
+    assert (shown.loc[small, "numerator"] == "*").all()
+    assert (shown.loc[small, "value"] == "*").all()
+    assert (shown.loc[small, "suppressed"] == "True").all()
+    zero = pd.to_numeric(raw["numerator"]) == 0
+    assert (shown.loc[zero, "numerator"] == raw.loc[zero, "numerator"]).all()
+
+
+def test_bad_month_is_a_clear_error_not_a_traceback(workspace):
+    result = CliRunner().invoke(cli, ["export", "--out", "x.csv", "--from", "2025-13"],
+                                env=workspace)
+    assert result.exit_code == 2
+    assert "not a month written YYYY-MM" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_status_lists_loads_and_quarantine(workspace):
+    result = CliRunner().invoke(cli, ["etl", "status"], env=workspace)
+    assert result.exit_code == 0, result.output
+    assert "loaded" in result.output and "Quarantined" in result.output
