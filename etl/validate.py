@@ -357,19 +357,40 @@ def read_by_layout(path: Path, layout: dict) -> pd.DataFrame:
     else:
         raise ValueError(f"layout format {kind!r} is not one of csv, csv_headerless, workbook")
     fields = list(layout.get("positions", aliases))
-    _refuse_undecodable(frame, file)
+    if kind != "workbook" and not _decodable(path):
+        _refuse_undecodable(frame, file)
     for field in fields:
         if field not in frame.columns:
             frame[field] = None
     frame = frame[[*fields, "source_row"]]
     blank = np.ones(len(frame), dtype=bool)
     for field in fields:
-        cells = frame[field]
-        blank &= cells.astype("string").str.strip().fillna("").eq("").to_numpy(dtype=bool)
+        cells = frame[field].to_numpy(dtype=object)
+        blank &= pd.isna(cells) | (cells == "")
     frame = frame[~blank].reset_index(drop=True)
     if frame.empty:
         raise FeedError(file, [Problem(file, "file has a header but no data rows")])
     return frame
+
+
+def _decodable(path: Path) -> bool:
+    """True when the bytes are valid UTF-8 or wholly defined in Windows-1252 (feeds.md)."""
+    raw = path.read_bytes()
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            raw.decode(encoding)
+            return True
+        except UnicodeDecodeError:
+            continue
+    return False
+
+
+def map_unique(values: pd.Series, func: Callable[[object], object]) -> pd.Series:
+    """`func` applied once per distinct value (missing values map to None): fast on long files
+    whose columns repeat a few values (dates, sexes, age bands)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    lookup = np.array([func(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(lookup[codes], index=values.index, dtype=object)
 
 
 def _refuse_undecodable(frame: pd.DataFrame, file: str) -> None:
@@ -465,9 +486,7 @@ def read_dates(
     """Dates (datetime.date or None) from text in any of `formats`, integers like 20190701, or
     real Excel dates; a Problem per cell that fits no format. Each distinct value is parsed once.
     """
-    uniques = pd.unique(values.to_numpy(dtype=object))
-    parsed = {u: _as_date(u, formats) for u in uniques}
-    out = values.map(lambda v: parsed.get(v, _as_date(v, formats))).astype(object)
+    out = map_unique(values, lambda v: _as_date(v, formats))
     bad = out.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
     problems = problems_at(file, f"date is not in an expected form ({', '.join(formats)})", column,
                        np.asarray(rows)[bad], values.to_numpy()[bad], max_per_rule)

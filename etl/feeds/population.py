@@ -22,6 +22,7 @@ from etl.readers import fold_label
 from etl.validate import (
     PERIOD_PATTERN,
     detect_by_layouts,
+    map_unique,
     problems_at,
     read_by_layout,
     read_counts,
@@ -61,8 +62,7 @@ def _mapped(
 ) -> tuple[pd.Series, list[Problem]]:
     """File values (sex, age band) as canonical values via the layout's table; others reported."""
     folded = {fold_label(k): v for k, v in table.items()}
-    keys = values.astype("string").map(lambda v: fold_label(v) if isinstance(v, str) else "")
-    out = keys.map(folded)
+    out = map_unique(values, lambda v: folded.get(fold_label(v)))
     unknown = out.isna().to_numpy(dtype=bool)
     problems = problems_at(file, f"{column} value is not one of {sorted(table)}", column,
                        rows[unknown], values.to_numpy()[unknown], 200)
@@ -81,8 +81,8 @@ def parse(path: Path, layout: str) -> pd.DataFrame:
     raw = read_by_layout(path, spec)
     kept_types = {fold_label(t) for t in spec.get("keep_org_types", [])}
     if kept_types:
-        org_type = raw["org_type"].astype("string").map(fold_label, na_action="ignore")
-        raw = raw[org_type.isin(kept_types).to_numpy(dtype=bool)].reset_index(drop=True)
+        kept = map_unique(raw["org_type"], lambda v: fold_label(v) in kept_types)
+        raw = raw[kept.fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
         if raw.empty:
             raise FeedError(file, [Problem(
                 file, f"no rows of organisation type {spec['keep_org_types']}", column="org_type")])
@@ -91,7 +91,7 @@ def parse(path: Path, layout: str) -> pd.DataFrame:
 
     dates, problems = read_dates(raw["extract_date"], spec["date_formats"], rows, file,
                                  "extract_date")
-    period = dates.map(lambda d: None if d is None else f"{d.year:04d}-{d.month:02d}")
+    period = map_unique(dates, lambda d: f"{d.year:04d}-{d.month:02d}")
     sex, found = _mapped(raw["sex"], spec["sex_values"], rows, file, "sex")
     problems += found
     age_band, found = _mapped(raw[age_field], spec["age_values"], rows, file, age_field)
