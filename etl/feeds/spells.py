@@ -13,7 +13,6 @@ pandera schema of each layout's frame and `SCHEMA` the record-level one.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -33,6 +32,7 @@ from etl.readers import (
     read_excel_sheets,
     rename_by_aliases,
 )
+from etl.validate import first_csv_row, is_workbook, refuse
 
 FEED = "spells"
 
@@ -50,36 +50,8 @@ UNATTRIBUTED = "UNATTRIBUTED"
 # kpis.md: `los_21plus_share_65`, stays of 7+ days, and `los_long_stay_bed_share_65` (> 10 days).
 LONG_STAY_DAYS = 10
 
-_XLS_MAGIC = b"\xd0\xcf\x11\xe0"  # OLE2 compound file (.xls)
-_ZIP_MAGIC = b"PK\x03\x04"  # .xlsx
 
-
-# --- shared helpers for content detection (also used by the other feed modules of this group) --
-
-def is_workbook(path: Path) -> bool:
-    """True when the file's first bytes say it is an .xls or .xlsx workbook (not its name)."""
-    with open(path, "rb") as handle:
-        head = handle.read(4)
-    return head in (_XLS_MAGIC, _ZIP_MAGIC)
-
-
-def csv_header(path: Path) -> list[str] | None:
-    """The first line of a text file split as CSV header names, or None if it is not text."""
-    if is_workbook(path):
-        return None
-    with open(path, "rb") as handle:
-        head = handle.read(65536)
-    if b"\x00" in head:
-        return None
-    try:
-        text = head.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = head.decode("cp1252", errors="replace")
-    first = text.splitlines()[0] if text.strip() else ""
-    if not first:
-        return None
-    return [c.strip().strip('"').strip() for c in next(csv.reader([first]))]
-
+# --- helpers for content detection and fast reading ---------------------------------------------
 
 def alias_map(names: Iterable[str], aliases: dict[str, list[str]]) -> dict[str, str]:
     """Header name in the file -> canonical name, for every alias found (folded matching)."""
@@ -194,8 +166,6 @@ def _spell_frame(raw: pd.DataFrame, spec: dict, file: str) -> pd.DataFrame:
                 f"{', '.join(spec['sentinel_dates'])})", int(r), "admission_date", v)
         for r, v in zip(rows[no_admission], raw["admission_date"][no_admission], strict=True)
     ]
-    if problems:
-        raise FeedError(file, sorted(problems, key=lambda q: (q.row or 0, q.column or "")))
     sex = _clean(raw["sex"]).map(spec["sex_codes"])
     frame = pd.DataFrame({
         "practice_code": _practice_codes(_clean(raw["practice_code"]), spec),
@@ -207,8 +177,10 @@ def _spell_frame(raw: pd.DataFrame, spec: dict, file: str) -> pd.DataFrame:
         "primary_diagnosis": _text_or_none(
             per_value(_clean(raw["primary_diagnosis"]), lambda u: u.str.replace(".", ""))),
         "source_row": rows.astype("int64"),
-    })
-    return frame.reset_index(drop=True)
+    }).reset_index(drop=True)
+    # One report: what could not be read, plus the schema's findings on every other cell.
+    refuse(file, sorted(problems, key=lambda q: (q.row or 0, q.column or "")), frame, SCHEMA)
+    return frame
 
 
 def _collapse_episodes(raw: pd.DataFrame, spec: dict) -> pd.DataFrame:
@@ -241,7 +213,7 @@ def _collapse_episodes(raw: pd.DataFrame, spec: dict) -> pd.DataFrame:
 
 def _read_record_csv(path: Path, spec: dict) -> pd.DataFrame:
     """The layout's columns of a record-level CSV, renamed to canonical names, with source_row."""
-    header = csv_header(path) or []
+    header = first_csv_row(path)
     found = alias_map(header, spec["aliases"])
     missing = [c for c in spec["required"] if c not in found.values()]
     keys_any = spec.get("spell_keys_any", [])
@@ -348,14 +320,14 @@ def detect(path: Path) -> str | None:
     layouts = layouts_for(FEED)
     if is_workbook(path):
         for name, spec in layouts.items():
-            if spec["format"] == "excel":
+            if spec["format"] == "workbook":
                 try:
                     if _mar_sheet(path, spec) is not None:
                         return name
                 except FeedError:
                     return None
         return None
-    header = csv_header(path)
+    header = first_csv_row(path)
     if not header:
         return None
     best: tuple[int, str] | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import random
+import re
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
@@ -171,14 +172,20 @@ def _hes_independent(path: Path) -> tuple[list[dict], list[int]]:
     return records, sentinel_rows
 
 
-def test_real_artificial_hes_refuses_sentinel_admission(tmp_path: Path) -> None:
+def test_real_artificial_hes_is_refused_with_every_bad_row() -> None:
     path = _need(HES)
     assert spells.detect(path) == "hes_apc"
-    _records, sentinel_rows = _hes_independent(path)
+    records, sentinel_rows = _hes_independent(path)
+    # Each episode of this artificial file is its own spell (its fields were generated
+    # independently), so every row's diagnosis is a spell's primary diagnosis.
+    bad_diagnosis = [i + 2 for i, r in enumerate(records)
+                     if r["DIAG_4_01"] and not re.match(r"[A-Z][0-9]{2}", r["DIAG_4_01"])]
     with pytest.raises(FeedError) as caught:
         spells.parse(path, "hes_apc")
-    assert sorted(p.row for p in caught.value.problems) == sentinel_rows
-    assert {p.column for p in caught.value.problems} == {"admission_date"}
+    found = sorted((p.row, p.column) for p in caught.value.problems)
+    assert found == sorted([(r, "admission_date") for r in sentinel_rows]
+                           + [(r, "primary_diagnosis") for r in bad_diagnosis])
+    assert all(p.file == HES.name and p.value and p.rule for p in caught.value.problems)
 
 
 def test_real_artificial_hes_spells_and_unattributed(tmp_path: Path) -> None:
