@@ -1,0 +1,286 @@
+"""Delayed transfers of care: delayed days per local authority or network per month.
+
+Reads NHS England's monthly local-authority DToC workbooks (.xls 2010-2020, or .xlsx in the same
+layout) and the carekpi native CSV (feeds.md §5). From a workbook, the sheet by responsible
+organisation gives delayed days attributable to the NHS, social care and both; the sheet by
+reason gives delayed days per reason, mapped to stable codes by the reason's letter
+(`reason_a` ... `reason_i`, `reason_di`/`reason_dii` for the two D reasons, `reason_o` from 2017).
+Organisations are named by ONS code where the file gives one, else by the three-digit code mapped
+through the local-authority alias table. Layouts live in etl/layouts/delayed_transfers.toml.
+
+This module also holds the reader shared by the native org x month CSV feeds (reablement and
+care-home admissions read through `parse_org_period_csv`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from etl.feeds import CANONICAL_COLUMNS
+from etl.feeds.spells import month_of
+from etl.layouts import layouts_for
+from etl.problems import FeedError, Problem
+from etl.readers import find_header_row, fold_label, read_excel_sheets, rename_by_aliases
+from etl.reference import la_code_aliases
+from etl.validate import (
+    PERIOD_PATTERN,
+    detect_by_layouts,
+    first_csv_row,
+    is_workbook,
+    read_by_layout,
+    read_counts,
+    refuse,
+)
+
+FEED = "delayed_transfers"
+COLUMNS = CANONICAL_COLUMNS[FEED]
+DAY_COLUMNS = ["delayed_days_nhs", "delayed_days_social_care", "delayed_days_both"]
+REASON_COLUMN = r"^reason_[a-z]{1,3}$"
+_ORG_CODE = r"^[A-Z0-9]{3,10}$"
+
+
+# --- shared by the native org x month feeds ----------------------------------------------------
+
+def org_codes(values: pd.Series) -> pd.Series:
+    """Organisation codes as upper-case text; old three-digit LA codes become ONS codes."""
+    aliases = la_code_aliases()
+    text = values.astype("string").str.strip().str.upper()
+    text = text.map(lambda c: aliases.get(c, c), na_action="ignore")
+    return text.mask(text.eq("")).astype(object).where(text.notna() & text.ne(""), None)
+
+
+def periods(values: pd.Series, formats: list[str]) -> pd.Series:
+    """'YYYY-MM' for each cell; cells naming no month are kept as written (the schema says so)."""
+    def one(value: object) -> object:
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return None
+        text = str(value).strip()
+        return month_of(text, formats) or (text or None)
+
+    return pd.Series([one(v) for v in values], index=values.index, dtype=object)
+
+
+def org_period_schema(
+    count_columns: list[str], nullable: tuple[str, ...] = (), checks: list[pa.Check] | None = None,
+    extra: dict[str, pa.Column] | None = None,
+) -> pa.DataFrameSchema:
+    """The schema of an org x month count frame: codes, 'YYYY-MM' periods, counts >= 0."""
+    columns = {
+        "org_code": pa.Column(str, pa.Check.str_matches(
+            _ORG_CODE, error="organisation code is not an ODS or ONS code")),
+        "period": pa.Column(str, pa.Check.str_matches(
+            PERIOD_PATTERN, error="period is not a real month in YYYY-MM form")),
+        **{c: pa.Column("Int64", pa.Check.ge(0, error="count is negative"),
+                        nullable=c in nullable) for c in count_columns},
+        **(extra or {}),
+        "source_row": pa.Column("int64", pa.Check.ge(1)),
+    }
+    return pa.DataFrameSchema(columns, checks=checks or [], strict=True)
+
+
+def parse_org_period_csv(
+    path: Path, spec: dict, count_columns: list[str], schema: pa.DataFrameSchema,
+) -> pd.DataFrame:
+    """A native org x month CSV as its canonical frame (with any `optional_pattern` columns).
+
+    Blank or suppressed counts are null (the schema says which may be); unreadable counts,
+    negative counts and bad periods are all reported together in one FeedError.
+    """
+    path = Path(path)
+    file = path.name
+    spec, optional = _with_optional_columns(path, spec)
+    raw = read_by_layout(path, spec)
+    rows = raw["source_row"].to_numpy()
+    frame = pd.DataFrame({
+        "org_code": org_codes(raw["org_code"]),
+        "period": periods(raw["period"], spec["period_formats"]),
+    })
+    problems: list[Problem] = []
+    tokens = spec.get("suppression_tokens", [""])
+    for column in [*count_columns, *optional]:
+        frame[column], found = read_counts(raw[column], rows, file, column, tokens)
+        problems += found
+    frame["source_row"] = rows.astype("int64")
+    refuse(file, problems, frame, schema)
+    return frame
+
+
+def _with_optional_columns(path: Path, spec: dict) -> tuple[dict, list[str]]:
+    """The layout with the file's `optional_pattern` columns (e.g. reason_a) added as fields."""
+    pattern = spec.get("optional_pattern")
+    header = first_csv_row(path) if pattern else []
+    extra = {h.strip().lower(): [h] for h in header
+             if re.fullmatch(pattern, h.strip().lower())} if pattern else {}
+    return {**spec, "aliases": {**spec["aliases"], **extra}}, list(extra)
+
+
+# --- NHS England local-authority workbooks ------------------------------------------------------
+
+def _header_at(cells: pd.DataFrame, labels: list[str]) -> int | None:
+    return find_header_row(cells, labels)
+
+
+def _reason_code(label: object, pattern: str) -> str | None:
+    """'a', 'di', 'dii', 'o' ... from a reason header such as 'DII) AWAITING NURSING HOME'."""
+    text = re.sub(r"[\s(]", "", str(label).upper())
+    match = re.match(pattern, text)
+    return (match.group(1) + match.group(2)).lower() if match else None
+
+
+def _find_sheets(sheets: dict[str, pd.DataFrame], spec: dict) -> dict[str, tuple[str, int]]:
+    """Which sheet holds each block ('responsible', 'reason') and its header row index."""
+    found: dict[str, tuple[str, int]] = {}
+    for name, cells in sheets.items():
+        row = _header_at(cells, spec["responsible"]["header_labels"])
+        if row is not None and "responsible" not in found:
+            found["responsible"] = (name, row)
+            continue
+        row = _header_at(cells, spec["reason"]["header_labels"])
+        if row is not None and "reason" not in found and any(
+            _reason_code(v, spec["reason"]["reason_pattern"]) for v in cells.iloc[row]
+        ):
+            found["reason"] = (name, row)
+    return found
+
+
+def _title_period(cells: pd.DataFrame, header: int, spec: dict) -> str | None:
+    labels = {fold_label(x) for x in spec["period_labels"]}
+    for i in range(header):
+        values = [v for v in cells.iloc[i].tolist() if not pd.isna(v)]
+        for j, value in enumerate(values[:-1]):
+            if fold_label(value) in labels:
+                return month_of(values[j + 1], spec["period_formats"])
+    return None
+
+
+def _block(cells: pd.DataFrame, header: int, block: dict, spec: dict, file: str) -> pd.DataFrame:
+    """Rows of local authorities under a header row, canonical names, with their Excel row."""
+    labels = cells.iloc[header].tolist()
+    body = cells.iloc[header + 1:].copy()
+    body.columns = [str(c).strip() if not pd.isna(c) else f"unnamed {i}"
+                    for i, c in enumerate(labels)]
+    body["source_row"] = np.arange(len(body)) + header + 2  # Excel rows are 1-based
+    # Later editions repeat NHS / Social Care / Both in an average-per-day block: keep the first.
+    body = body.loc[:, ~pd.Index(body.columns).duplicated()]
+    body = rename_by_aliases(body, block["aliases"], file, block["required"])
+    name = body["name"].map(lambda v: "" if pd.isna(v) else str(v).strip())
+    code = body["old_code"] if "old_code" in body.columns else pd.Series("", index=body.index)
+    code = code.map(lambda v: "" if pd.isna(v) else str(v).strip())
+    ons = body["ons_code"] if "ons_code" in body.columns else pd.Series("", index=body.index)
+    ons = ons.map(lambda v: "" if pd.isna(v) else str(v).strip())
+    folded = name.str.casefold()
+    pseudo = code.isin(spec["skip_codes"]) | folded.str.contains(
+        "|".join(spec["skip_name_patterns"]), regex=True)
+    # Spacer rows, footnotes and the England row carry no authority code.
+    no_code = (code.eq("") | code.eq("-")) & (ons.eq("") | ons.eq("-"))
+    body = body[~pseudo & ~no_code & name.ne("")]
+    ons_known = ons[body.index].str.match(r"^E\d{8}$")
+    aliases = la_code_aliases()
+    mapped = code[body.index].map(lambda c: aliases.get(c, c))
+    body = body.assign(org_code=ons[body.index].where(ons_known, mapped))
+    return body
+
+
+def _parse_workbook(path: Path, spec: dict) -> pd.DataFrame:
+    file = path.name
+    sheets = read_excel_sheets(path)
+    found = _find_sheets(sheets, spec)
+    if "responsible" not in found:
+        raise FeedError(file, [Problem(
+            file, "no sheet has a header row with the labels "
+                  f"{spec['responsible']['header_labels']} (delayed days by responsible "
+                  "organisation)")])
+    sheet, header = found["responsible"]
+    cells = sheets[sheet]
+    period = _title_period(cells, header, spec)
+    problems: list[Problem] = []
+    if period is None:
+        problems.append(Problem(file, f"sheet {sheet!r}: the title block names no month "
+                                f"(expected a cell after one of {spec['period_labels']})"))
+    body = _block(cells, header, spec["responsible"], spec, file)
+    rows = body["source_row"].to_numpy()
+    tokens = spec["suppression_tokens"]
+    frame = pd.DataFrame({"org_code": body["org_code"].to_numpy(dtype=object),
+                          "period": period})
+    for column in DAY_COLUMNS:
+        values, p = read_counts(body[column].reset_index(drop=True), rows, file, column, tokens)
+        frame[column] = values
+        problems += [_in_sheet(q, sheet) for q in p]
+    if "reason" in found:
+        reasons, p = _reasons(sheets, found["reason"], spec, file)
+        problems += p
+        frame = frame.merge(reasons, on="org_code", how="left")
+    frame["source_row"] = rows.astype("int64")
+    refuse(file, problems, frame, SCHEMA)
+    return frame
+
+
+def _in_sheet(problem: Problem, sheet: str) -> Problem:
+    """The problem with its sheet named, so a row number points at one place in the workbook."""
+    return Problem(problem.file, f"sheet {sheet!r}: {problem.rule}", problem.row, problem.column,
+                   problem.value)
+
+
+def _reasons(
+    sheets: dict[str, pd.DataFrame], where: tuple[str, int], spec: dict, file: str,
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Delayed days per reason column (reason_<letter>) per organisation code."""
+    sheet, header = where
+    block = spec["reason"]
+    body = _block(sheets[sheet], header, block, spec, file)
+    rows = body["source_row"].to_numpy()
+    out = pd.DataFrame({"org_code": body["org_code"].to_numpy(dtype=object)})
+    problems: list[Problem] = []
+    for label in body.columns:
+        code = _reason_code(label, block["reason_pattern"])
+        if code is None:
+            continue
+        column = f"reason_{code}"
+        values, p = read_counts(body[label].reset_index(drop=True), rows, file, column,
+                                spec["suppression_tokens"])
+        out[column] = values
+        problems += [_in_sheet(q, sheet) for q in p]
+    return out.drop_duplicates("org_code"), problems
+
+
+# --- the feed contract -------------------------------------------------------------------------
+
+def detect(path: Path) -> str | None:
+    """The DToC layout the file's content is in (CSV header or workbook header labels)."""
+    path = Path(path)
+    layouts = layouts_for(FEED)
+    if not is_workbook(path):
+        csv_layouts = {n: s for n, s in layouts.items() if s["format"] == "csv"}
+        return detect_by_layouts(path, csv_layouts)
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, header=None, nrows=40, dtype=object)
+    except Exception:  # an unreadable workbook is in no layout of ours
+        return None
+    for name, spec in layouts.items():
+        if spec["format"] == "workbook" and "responsible" in _find_sheets(sheets, spec):
+            return name
+    return None
+
+
+def parse(path: Path, layout: str) -> pd.DataFrame:
+    """Delayed days per organisation and month (NHS, social care, both; by reason if given).
+
+    Raises FeedError listing every problem (file, sheet and row, column, value, rule).
+    """
+    path = Path(path)
+    spec = layouts_for(FEED)[layout]
+    if spec["format"] == "workbook":
+        return _parse_workbook(path, spec)
+    return parse_org_period_csv(path, spec, DAY_COLUMNS, SCHEMA)
+
+
+SCHEMA = org_period_schema(
+    DAY_COLUMNS,
+    extra={REASON_COLUMN: pa.Column("Int64", pa.Check.ge(0, error="count is negative"),
+                                    nullable=True, regex=True, required=False)},
+)
