@@ -38,27 +38,9 @@ EMERGENCY_AGE_SHAPE: tuple[float, ...] = (
 # Fictional provider (trust) codes for PROCODE3: three characters, not real NHS trust codes.
 PROVIDER_CODES: tuple[str, ...] = ("ZZA", "ZZB", "ZZC")
 
-# ICD-10 prefixes of the chronic ambulatory-care-sensitive conditions named in feeds.md §4
-# (NHS Outcomes Framework indicator 2.3.i definition), written as HES DIAG_4_01 codes (4
-# characters, no dot; a three-character code padded with 'X').
-ACSC_PREFIXES: tuple[str, ...] = (
-    "J45", "J46",                               # asthma
-    "J41", "J42", "J43", "J44", "J47",          # COPD
-    "I50", "I110", "I130", "J81",               # heart failure
-    "E100", "E101", "E102", "E103", "E104", "E105", "E106", "E107", "E108",
-    "E110", "E111", "E112", "E113", "E114", "E115", "E116", "E117", "E118",
-    "E120", "E121", "E122", "E123", "E124", "E125", "E126", "E127", "E128",
-    "E130", "E131", "E132", "E133", "E134", "E135", "E136", "E137", "E138",
-    "E140", "E141", "E142", "E143", "E144", "E145", "E146", "E147", "E148",  # diabetes compl.
-    "I20", "I240", "I248", "I249", "I250", "I251", "I256", "I258", "I259",  # angina
-    "I10", "I119",                              # hypertension
-    "I48",                                      # atrial fibrillation
-    "G40", "G41",                               # epilepsy
-    "F00", "F01", "F02", "F03",                 # dementia
-    "D501", "D508", "D509",                     # iron-deficiency anaemia
-    "B180", "B181",                             # chronic hepatitis B
-)
-
+# Primary diagnoses are written as HES DIAG_4_01 codes (4 characters, no dot; a three-character
+# code padded with 'X'). The ACSC ones all fall under the prefixes of the project's ACSC list
+# (etl/reference/acsc_icd10.csv, NHS Outcomes Framework 2.3.i); the others under none of them.
 # Primary diagnoses the demo draws (HES 4-character form) with their relative weights.
 ACSC_DIAGNOSES: tuple[tuple[str, float], ...] = (
     ("J441", 0.22), ("J440", 0.08), ("J459", 0.10), ("I500", 0.16), ("E111", 0.05),

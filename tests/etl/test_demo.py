@@ -4,6 +4,7 @@ plain pandas, not the generator's own code) to the totals the generator reports.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -346,3 +347,46 @@ def test_fault_files_each_carry_their_defect(tmp_path: Path) -> None:
                          header=None, dtype=object)
     assert not (book == "Name").any().any() and (book == "Council").any().any()
     assert book.index[(book == "Council").any(axis=1)][0] == 20  # row 21, not row 14
+
+
+REPO = Path(__file__).resolve().parents[2]
+REFERENCE = REPO / "etl" / "reference" / "national_practices.csv.gz"
+REAL = Path(os.environ.get("CAREKPI_REAL_DATA", REPO.parent / "shared" / "data" / "real"))
+
+
+def test_national_scale_reproduces_the_real_geography(tmp_path: Path) -> None:
+    summary = generate(tmp_path, scale="national", months=1, end_month=END)
+    orgs = pd.read_csv(tmp_path / "organisations" / "organisations.csv", dtype=str,
+                       keep_default_na=False)
+    assert orgs["practice_code"].nunique() == 6571
+    assert orgs["network_code"].nunique() == 1252
+    pop = pd.read_csv(tmp_path / "population" / f"gp-reg-pat-prac-quin-age_{END}.csv",
+                      dtype={"ORG_CODE": str}, usecols=["TYPE", "ORG_CODE", "SEX", "AGE_GROUP_5",
+                                                        "NUMBER_OF_PATIENTS"])
+    gp_all = pop[(pop["TYPE"] == "GP") & (pop["SEX"] == "ALL") & (pop["AGE_GROUP_5"] == "ALL")]
+    assert gp_all["ORG_CODE"].nunique() == 6571
+    # The first month's lists are the reference list sizes (60.4 million patients).
+    ref = pd.read_csv(REFERENCE, dtype={"practice_code": str})
+    assert gp_all["NUMBER_OF_PATIENTS"].sum() == ref["list_size"].sum()
+    spells = pd.read_csv(tmp_path / "spells" / f"hes_apc_{END}.csv", dtype=str,
+                         usecols=["EPIORDER", "ADMIMETH"])
+    first = spells[spells["EPIORDER"] == "1"]
+    assert len(first) == summary.totals["spells"]["spells"]
+    emergency = first["ADMIMETH"].astype(int).between(21, 28).sum()
+    assert emergency == summary.totals["spells"]["emergency"]
+    assert 500_000 < emergency < 620_000  # about 9 per 1,000 of 60.4 million
+    dtoc = pd.read_csv(tmp_path / "delayed_transfers" / f"dtoc_{END}.csv", dtype=str)
+    assert dtoc["org_code"].nunique() == 1252
+
+
+def test_reference_file_matches_its_sources() -> None:
+    if not REAL.exists():
+        pytest.skip(reason=f"real data folder {REAL} absent")
+    ref = pd.read_csv(REFERENCE, dtype=str, keep_default_na=False)
+    geo = pd.read_csv(REAL / "geography" / "QOF_MAPPING_NHS_GEOGRAPHIES_2021.csv", dtype=str)
+    assert set(ref["practice_code"]) == set(geo["PRACTICE_CODE"])
+    assert ref["pcn_code"].nunique() == geo["PCN_ODS_CODE"].nunique() == 1252
+    prev = pd.read_csv(REAL / "qof" / "PREVALENCE_2021_v2.csv", dtype={"PRACTICE_CODE": str})
+    dm = prev[prev["GROUP_CODE"] == "DM"].set_index("PRACTICE_CODE")["REGISTER"]
+    assert ref.set_index("practice_code")["diabetes_register"].astype(int).sum() == dm.sum()
+    assert (ref["imd_score"] != "").all()
