@@ -135,6 +135,29 @@ def etl_schedule() -> None:
     run_schedule(_engine(settings), settings)
 
 
+@cli.group()
+def annotations() -> None:
+    """Notes on charts (a service started) and SPC rebase points."""
+
+
+@annotations.command("load")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+def annotations_load(file: Path) -> None:
+    """Replace the annotations with FILE's (org_code, period, text[, kpi_id, rebase])."""
+    from etl.annotations import load_annotations
+    from etl.mart import rebuild_mart
+    from etl.problems import FeedError
+
+    settings = _settings()
+    engine = _engine(settings)
+    try:
+        count = load_annotations(engine, file)
+    except FeedError as exc:
+        raise click.ClickException(f"{file} refused:\n{exc.summary()}") from exc
+    rebuild_mart(engine, None, settings=settings)
+    click.echo(f"{count} annotations loaded; SPC limits recalculated")
+
+
 @cli.command("export")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True)
 @click.option("--kpi", "kpi_id", default=None, help="One KPI id (default: all).")

@@ -51,7 +51,7 @@ _KEYS: dict[str, tuple[list[str], str | None]] = {
     "care_home_admissions": (["org_code", "period"], "org_code"),
     "spells_commissioner": (["org_code", "period"], None),  # commissioners: no local reference
     "spells": ([], "practice_code"),
-    "organisations": ([], None),
+    "organisations": (["practice_code", "network_code", "valid_from"], None),
 }
 
 

@@ -49,8 +49,12 @@ def read_csv_text(path: Path, header: bool = True) -> pd.DataFrame:
     if not text.strip():
         raise FeedError(path.name, [Problem(path.name, "file is empty")])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=",")
-    rows = [r for r in reader if r]
+    rows = list(reader)
+    while rows and not rows[-1]:
+        rows.pop()  # trailing blank lines are common and harmless
     width = len(rows[0])
+    # An interior blank line stays a row (of blanks) so that row numbers match the file.
+    rows = [r if r else [""] * width for r in rows]
     problems = [
         Problem(path.name, f"row has {len(r)} fields, expected {width}", row=i + 1)
         for i, r in enumerate(rows)
