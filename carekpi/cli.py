@@ -176,6 +176,25 @@ def export(out: Path, kpi_id: str | None, level: str | None, from_month: str | N
     click.echo(f"wrote {rows} rows to {out}")
 
 
+@cli.command("payments")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@click.option("--year", default=None, help="Financial year, e.g. 2024/25 (default: all).")
+def payments(out: Path, year: str | None) -> None:
+    """Write each network's care-package payment position by quarter (kpis.md) as CSV."""
+    from etl.export import payment_status
+    from kpi.payment import read_payment_terms
+
+    settings = _settings()
+    try:
+        terms = read_payment_terms(settings.payment_terms_file) \
+            if settings.payment_terms_file else None
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    view = payment_status(_engine(settings), terms, year=year)
+    view.to_csv(out, index=False)
+    click.echo(f"wrote {len(view)} rows to {out}")
+
+
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", type=int, default=8050)

@@ -9,6 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from carekpi import warehouse as wh
+from kpi.catalogue import load_catalogue
+from kpi.payment import PackageTerms, PaymentTerms, payment_view, quarter_end_values
 from kpi.suppression import suppress_frame
 
 # design.md "Interfaces": the export's columns, in this order.
@@ -49,3 +51,27 @@ def export_mart(engine: Engine, out: Path, *, suppress: bool = True, **filters) 
     extra = [c for c in rows.columns if c not in EXPORT_COLUMNS and c not in ("load_id",)]
     rows[[*EXPORT_COLUMNS, *extra]].to_csv(out, index=False)
     return len(rows)
+
+
+def default_payment_terms() -> PaymentTerms:
+    """Tower Hamlets defaults: every care package's headline KPI, 70/30, all or nothing."""
+    headline = [k.id for k in load_catalogue()
+                if k.family == "care_packages" and k.element == "complete"]
+    return PaymentTerms(terms=tuple(PackageTerms(kpi_id=k) for k in headline))
+
+
+def payment_status(engine: Engine, terms: PaymentTerms | None = None,
+                   year: str | None = None) -> pd.DataFrame:
+    """Each network's care-package KPIs at each quarter end against target, and what is earned
+    (kpis.md "Payment view"); `year` like '2024/25' keeps one financial year."""
+    terms = terms or default_payment_terms()
+    ids = sorted({t.kpi_id for t in terms.terms})
+    m = wh.kpi_mart
+    with engine.connect() as conn:
+        monthly = wh.read_frame(conn, select(m.c.kpi_id, m.c.org_code, m.c.period, m.c.value,
+                                             m.c.target).where(
+            m.c.kpi_id.in_(ids), m.c.level == "network", m.c.form == "month"))
+    quarters = quarter_end_values(monthly)
+    if year:
+        quarters = quarters[quarters["year"] == year]
+    return payment_view(quarters, terms)

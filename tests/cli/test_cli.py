@@ -72,3 +72,26 @@ def test_status_lists_loads_and_quarantine(workspace):
     result = CliRunner().invoke(cli, ["etl", "status"], env=workspace)
     assert result.exit_code == 0, result.output
     assert "loaded" in result.output and "Quarantined" in result.output
+
+
+def test_payments_follow_network_values_at_quarter_ends(workspace):
+    root = Path(workspace["ROOT"])
+    result = CliRunner().invoke(cli, ["payments", "--out", str(root / "pay.csv")], env=workspace)
+    assert result.exit_code == 0, result.output
+    view = pd.read_csv(root / "pay.csv", dtype={"quarter": int})
+    export = root / "cp.csv"
+    CliRunner().invoke(cli, ["export", "--out", str(export), "--level", "network",
+                             "--no-suppress"], env=workspace)
+    mart = pd.read_csv(export)
+    headline = mart[mart["kpi_id"].str.fullmatch(r"cp_[a-z_]+_complete")
+                    & mart["period"].isin(["2025-03", "2025-06"])]
+    assert len(view) == len(headline) == 8 * 4 * 2  # networks x packages x quarter ends
+    merged = view.merge(headline, on=["kpi_id", "org_code", "value"])
+    assert len(merged) == len(view)
+    # all-or-nothing by default: a quarter earns 1 when the value reaches the target
+    expected = (merged["value"] >= merged["target_y"]).astype(float)
+    assert merged["share_earned"].tolist() == expected.tolist()
+    q4 = merged[merged["quarter"] == 4]  # March closes 2024/25; June is Q1 of 2025/26
+    assert set(q4["year"]) == {"2024/25"}
+    assert (merged.loc[merged["quarter"] == 1, "share_to_date"] == expected[
+        merged["quarter"] == 1] / 4).all()
