@@ -279,8 +279,10 @@ def parse(path: Path, layout: str) -> pd.DataFrame:
     return parse_org_period_csv(path, spec, DAY_COLUMNS, SCHEMA)
 
 
+# NHS England's workbooks print NA where an authority reported no figure for a category: stored
+# as null ("not available", feeds.md), never as zero, so delayed days may be null here.
 SCHEMA = org_period_schema(
-    DAY_COLUMNS,
+    DAY_COLUMNS, nullable=tuple(DAY_COLUMNS),
     extra={REASON_COLUMN: pa.Column("Int64", pa.Check.ge(0, error="count is negative"),
                                     nullable=True, regex=True, required=False)},
 )

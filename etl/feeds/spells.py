@@ -13,6 +13,7 @@ pandera schema of each layout's frame and `SCHEMA` the record-level one.
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -65,15 +66,33 @@ def alias_map(names: Iterable[str], aliases: dict[str, list[str]]) -> dict[str, 
     return found
 
 
+def _ragged_rows(path: Path, encoding: str) -> list[Problem]:
+    """A Problem per row whose field count differs from the header's (e.g. a truncated file)."""
+    with open(path, newline="", encoding=encoding) as handle:
+        reader = csv.reader(handle)
+        width = len(next(reader, []))
+        return [
+            Problem(path.name, f"row has {len(row)} fields, expected {width} (the header's)", row=i)
+            for i, row in enumerate(reader, start=2) if row and len(row) != width
+        ]
+
+
 def read_csv_columns(path: Path, columns: list[str]) -> pd.DataFrame:
-    """Only `columns` of a (possibly large, wide) CSV, every cell as text, blanks as ''."""
+    """Only `columns` of a (possibly large, wide) CSV, every cell as text, blanks as ''.
+
+    UTF-8, else Windows-1252 (feeds.md); rows with too few or too many fields are refused.
+    """
     path = Path(path)
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            return pd.read_csv(path, usecols=columns, dtype=str, keep_default_na=False,
-                               encoding=encoding, skipinitialspace=True)
+            ragged = _ragged_rows(path, encoding)
         except UnicodeDecodeError:
             continue
+        if ragged:
+            raise FeedError(path.name, ragged)
+        try:
+            return pd.read_csv(path, usecols=columns, dtype=str, keep_default_na=False,
+                               encoding=encoding, skipinitialspace=True)
         except (pd.errors.ParserError, ValueError) as exc:
             raise FeedError(path.name, [Problem(path.name, f"not a readable CSV table: {exc}")]
                             ) from exc

@@ -134,6 +134,8 @@ def test_xlsx_in_la_layout(tmp_path: Path) -> None:
     assert frame["delayed_days_nhs"].tolist() == [40, 20]
     assert frame["delayed_days_social_care"].isna().tolist() == [True, False]  # NA -> null
     assert frame["source_row"].tolist() == [17, 18]  # rows as Excel numbers them
+    assert validate_frame(frame, feed="delayed_transfers", file="delays.xlsx",
+                          schema=dtoc.SCHEMA, today=TODAY) == []
 
 
 def test_xlsx_header_moved_and_renamed_is_refused(tmp_path: Path) -> None:

@@ -396,3 +396,14 @@ def test_real_mar_commissioner() -> None:
     assert frame.loc[frame["org_code"] == "5D7", "source_row"].item() == 17  # as Excel shows
     assert validate_frame(frame, feed="spells", file=path.name,
                           schema=spells.SCHEMAS["mar_commissioner"], today=TODAY) == []
+
+
+def test_truncated_file_is_refused_naming_the_row(tmp_path: Path) -> None:
+    path = _write_csv(tmp_path / "cut.csv", HES_HEADER, _hes_rows())
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[: text.rindex(",RWE,")], encoding="utf-8")  # cut mid-row
+    with pytest.raises(FeedError) as caught:
+        spells.parse(path, "hes_apc")
+    [problem] = caught.value.problems
+    assert (problem.file, problem.row) == ("cut.csv", 8)
+    assert "fields" in problem.rule
