@@ -102,7 +102,7 @@ def generate(out: Path, *, scale: str = "area", months: int = 36, seed: int = 20
     else:
         from etl.demo.national import national_age_share, national_geography
 
-        geo = national_geography(window)
+        geo = national_geography(window, story)
         base_share = national_age_share()
     summary = GenerationSummary(out, scale, seed, window.periods)
     _write_story(summary, geo, window, story)
