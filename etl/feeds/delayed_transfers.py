@@ -22,10 +22,10 @@ import pandas as pd
 import pandera.pandas as pa
 
 from etl.feeds import CANONICAL_COLUMNS
-from etl.feeds.spells import month_of
+from etl.feeds.spells import month_of, title_period
 from etl.layouts import layouts_for
 from etl.problems import FeedError, Problem
-from etl.readers import find_header_row, fold_label, read_excel_sheets, rename_by_aliases
+from etl.readers import find_header_row, read_excel_sheets, rename_by_aliases
 from etl.reference import la_code_aliases
 from etl.validate import (
     PERIOD_PATTERN,
@@ -121,10 +121,6 @@ def _with_optional_columns(path: Path, spec: dict) -> tuple[dict, list[str]]:
 
 # --- NHS England local-authority workbooks ------------------------------------------------------
 
-def _header_at(cells: pd.DataFrame, labels: list[str]) -> int | None:
-    return find_header_row(cells, labels)
-
-
 def _reason_code(label: object, pattern: str) -> str | None:
     """'a', 'di', 'dii', 'o' ... from a reason header such as 'DII) AWAITING NURSING HOME'."""
     text = re.sub(r"[\s(]", "", str(label).upper())
@@ -136,26 +132,16 @@ def _find_sheets(sheets: dict[str, pd.DataFrame], spec: dict) -> dict[str, tuple
     """Which sheet holds each block ('responsible', 'reason') and its header row index."""
     found: dict[str, tuple[str, int]] = {}
     for name, cells in sheets.items():
-        row = _header_at(cells, spec["responsible"]["header_labels"])
+        row = find_header_row(cells, spec["responsible"]["header_labels"])
         if row is not None and "responsible" not in found:
             found["responsible"] = (name, row)
             continue
-        row = _header_at(cells, spec["reason"]["header_labels"])
+        row = find_header_row(cells, spec["reason"]["header_labels"])
         if row is not None and "reason" not in found and any(
             _reason_code(v, spec["reason"]["reason_pattern"]) for v in cells.iloc[row]
         ):
             found["reason"] = (name, row)
     return found
-
-
-def _title_period(cells: pd.DataFrame, header: int, spec: dict) -> str | None:
-    labels = {fold_label(x) for x in spec["period_labels"]}
-    for i in range(header):
-        values = [v for v in cells.iloc[i].tolist() if not pd.isna(v)]
-        for j, value in enumerate(values[:-1]):
-            if fold_label(value) in labels:
-                return month_of(values[j + 1], spec["period_formats"])
-    return None
 
 
 def _block(cells: pd.DataFrame, header: int, block: dict, spec: dict, file: str) -> pd.DataFrame:
@@ -197,7 +183,7 @@ def _parse_workbook(path: Path, spec: dict) -> pd.DataFrame:
                   "organisation)")])
     sheet, header = found["responsible"]
     cells = sheets[sheet]
-    period = _title_period(cells, header, spec)
+    period = title_period(cells, header, spec)
     problems: list[Problem] = []
     if period is None:
         problems.append(Problem(file, f"sheet {sheet!r}: the title block names no month "

@@ -256,8 +256,9 @@ def _parse_record_level(path: Path, spec: dict) -> pd.DataFrame:
 
 # --- commissioner-level Monthly Activity Return --------------------------------------------------
 
-def _title_period(cells: pd.DataFrame, header_row: int, spec: dict) -> str | None:
-    """'YYYY-MM' named in the title block (the cell after a 'Period:' label)."""
+def title_period(cells: pd.DataFrame, header_row: int, spec: dict) -> str | None:
+    """'YYYY-MM' named in a sheet's title block: the cell after a `period_labels` cell
+    ('Period:' | 'April 2012'), or one cell holding both ('Period: April 2012')."""
     labels = {fold_label(x) for x in spec["period_labels"]}
     for i in range(header_row):
         values = [v for v in cells.iloc[i].tolist() if not is_suppressed(v)]
@@ -303,7 +304,7 @@ def _parse_mar(path: Path, spec: dict) -> pd.DataFrame:
         raise FeedError(file, [Problem(
             file, f"no sheet has a header row with the labels {spec['header_labels']}")])
     _sheet, cells, header_row = found
-    period = _title_period(cells, header_row, spec)
+    period = title_period(cells, header_row, spec)
     problems: list[Problem] = []
     if period is None:
         problems.append(Problem(file, "the title block names no month (expected a cell after "
