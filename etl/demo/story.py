@@ -139,10 +139,10 @@ class Story:
     acsc_share_under65: float = 0.09
     acsc_share_65plus: float = 0.24
     # Length of stay (days, discharge - admission) is lognormal: median by age, shape sigma.
-    los_median_under65: float = 2.2
-    los_median_65plus: float = 6.0
+    los_median_under65: float = 3.0
+    los_median_65plus: float = 6.5
     los_sigma: float = 1.05
-    emergency_same_day_share: float = 0.18
+    emergency_same_day_share: float = 0.12
     elective_day_case_share: float = 0.65
     elective_los_median: float = 2.0
     # Share of spells with 2 and 3 episodes (consultant changes).
