@@ -65,9 +65,8 @@ def kpi_series(kpi_id: str, org_code: str, form: str = "month") -> pd.DataFrame:
 
 
 def area_codes() -> list[str]:
-    """Codes of the place-level organisations (the area's own line)."""
-    orgs = organisations()
-    return orgs.loc[orgs["level"] == "place", "org_code"].tolist()
+    """Codes of the places that have networks of their own (the area, not its peers)."""
+    return _run("area_codes")["org_code"].tolist()
 
 
 def _q_organisations(conn) -> pd.DataFrame:
@@ -91,7 +90,15 @@ def _q_kpi_series(conn, kpi_id: str, org_code: str, form: str) -> pd.DataFrame:
         m.c.kpi_id == kpi_id, m.c.org_code == org_code, m.c.form == form).order_by(m.c.period))
 
 
+def _q_area_codes(conn) -> pd.DataFrame:
+    o, m = wh.organisation, wh.membership
+    parents = select(m.c.parent_code).distinct()
+    return wh.read_frame(conn, select(o.c.org_code).where(
+        o.c.level == "place", o.c.org_code.in_(parents)).order_by(o.c.org_code))
+
+
 _QUERIES = {
+    "area_codes": _q_area_codes,
     "organisations": _q_organisations,
     "kpi_ids": _q_kpi_ids,
     "kpi_series": _q_kpi_series,

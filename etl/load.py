@@ -20,6 +20,7 @@ from carekpi import warehouse as wh
 from etl.detect import detect_layout, feed_module
 from etl.facts import FactRows, fact_rows_for
 from etl.problems import FeedError, Problem
+from etl.reference import local_authorities
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,14 @@ def content_hash(path: Path) -> str:
 
 
 def known_codes_reader(conn: Connection) -> Callable[[str], set[str]]:
-    """Codes of organisations open in a month ('YYYY-MM'), read once and cached per month."""
+    """Codes of organisations open in a month ('YYYY-MM'), read once and cached per month.
+
+    English local authorities (shipped reference data) are always known: public returns at
+    local-authority level (DToC) bring the area's peers with them.
+    """
     orgs = wh.read_frame(conn, select(wh.organisation.c.org_code, wh.organisation.c.open_date,
                                       wh.organisation.c.close_date))
+    authorities = set(local_authorities()["ons_code"])
     cache: dict[str, set[str]] = {}
 
     def codes(period: str) -> set[str]:
@@ -62,7 +68,7 @@ def known_codes_reader(conn: Connection) -> Callable[[str], set[str]]:
             opens, closes = pd.to_datetime(orgs["open_date"]), pd.to_datetime(orgs["close_date"])
             opened = opens.isna() | (opens <= end)
             not_closed = closes.isna() | (closes >= start)
-            cache[period] = set(orgs.loc[opened & not_closed, "org_code"])
+            cache[period] = set(orgs.loc[opened & not_closed, "org_code"]) | authorities
         return cache[period]
 
     return codes
@@ -105,6 +111,7 @@ def load_file(
                 "feed": result.feed, "layout": result.layout, "status": "loaded",
                 "periods": ",".join(rows.periods), "rows_read": result.rows_read,
                 "rows_refused": 0})
+            _add_peer_authorities(conn, rows)
             result.rows_loaded = _replace_rows(conn, rows, load_id, started)
             result.affected = rows.affected
             archive_path = archive / f"{digest[:16]}__{path.name}"
@@ -117,6 +124,23 @@ def load_file(
         result.problems = exc.problems
         _refuse(engine, path, result, audit, quarantine / f"{digest[:16]}__{path.name}", clock)
     return result
+
+
+def _add_peer_authorities(conn: Connection, rows: FactRows) -> None:
+    """Local authorities a file names that the warehouse does not know yet become places."""
+    codes: set[str] = set()
+    for part in rows.tables.values():
+        if "org_code" in part.frame.columns:
+            codes |= set(part.frame["org_code"].dropna())
+    if not codes:
+        return
+    known = set(conn.execute(select(wh.organisation.c.org_code)
+                             .where(wh.organisation.c.org_code.in_(codes))).scalars())
+    authorities = local_authorities().set_index("ons_code")["name"]
+    new = sorted((codes - known) & set(authorities.index))
+    if new:
+        wh.bulk_insert(conn, wh.organisation, pd.DataFrame(
+            {"org_code": new, "level": "place", "org_name": authorities[new].to_numpy()}))
 
 
 def _replace_rows(conn: Connection, rows: FactRows, load_id: int, when: datetime) -> int:
