@@ -34,11 +34,42 @@ def detect_layout(path: Path, feed_hint: str | None = None) -> tuple[str, str]:
             layout = None
         if layout:
             return feed, layout
+    near = _nearest_csv_layout(path, feed_hint)
+    if near:
+        raise FeedError(path.name, near)
     expected = _expected_layouts(feed_hint)
     raise FeedError(
         path.name,
         [Problem(path.name, f"file is in no known layout; expected one of: {expected}")],
     )
+
+
+def _nearest_csv_layout(path: Path, feed: str | None) -> list[Problem]:
+    """For a CSV that nearly matches a layout of its folder's feed (at least half its required
+    columns found), say which required columns are missing, and what names they may have."""
+    from etl.layouts import layouts_for
+    from etl.readers import fold_label
+    from etl.validate import first_csv_row
+
+    if feed not in FEED_NAMES:
+        return []
+    header = {fold_label(x) for x in first_csv_row(path)}
+    best: tuple[float, str, list[str], dict] | None = None
+    for name, layout in layouts_for(feed).items():
+        required, aliases = layout.get("required", []), layout.get("aliases", {})
+        if layout.get("format") != "csv" or not required:
+            continue
+        missing = [f for f in required
+                   if not any(fold_label(a) in header for a in aliases.get(f, [f]))]
+        found = 1 - len(missing) / len(required)
+        if found >= 0.5 and (best is None or found > best[0]):
+            best = (found, name, missing, aliases)
+    if best is None:
+        return []
+    _, name, missing, aliases = best
+    return [Problem(path.name, f"required column is missing for layout {feed}/{name} "
+                               f"(accepted headers: {', '.join(aliases.get(f, [f]))})",
+                    row=1, column=f) for f in missing]
 
 
 def _expected_layouts(feed_hint: str | None) -> str:
