@@ -58,10 +58,6 @@ def request_stop() -> None:
     _stop.set()
 
 
-def stop_requested() -> bool:
-    return _stop.is_set()
-
-
 def cron_trigger(expression: str, timezone: Any = None) -> CronTrigger:
     """A trigger from a crontab line: 5 fields, or 6 with seconds first (`*/10 * * * * *`)."""
     fields = expression.split()
@@ -188,11 +184,16 @@ def build_scheduler(engine: Engine, settings: Settings, *, blocking: bool = True
     )
     dump = settings_dump(settings)
     _live[dump["warehouse_url"]] = (engine, settings)
-    for job_id, func, expression, name in (
-        (POLL_JOB_ID, POLL_FUNC, settings.poll_cron, "poll the inbox"),
-        (NIGHTLY_JOB_ID, NIGHTLY_FUNC, settings.nightly_cron, "nightly full check"),
+    for job_id, func, setting, name in (
+        (POLL_JOB_ID, POLL_FUNC, "poll_cron", "poll the inbox"),
+        (NIGHTLY_JOB_ID, NIGHTLY_FUNC, "nightly_cron", "nightly full check"),
     ):
-        trigger = cron_trigger(expression, scheduler.timezone)
+        expression = getattr(settings, setting)
+        try:
+            trigger = cron_trigger(expression, scheduler.timezone)
+        except ValueError as exc:
+            raise ValueError(f"CAREKPI_{setting.upper()} = {expression!r} is not a cron "
+                             f"expression (minute hour day month weekday): {exc}") from exc
         now = datetime.now(scheduler.timezone)
         missed = _stored_next_run(store_engine, job_id)
         extra = {}
