@@ -1,0 +1,316 @@
+"""The KPI statistics for a whole mart at once: SPC charts, funnel classes and trend markers.
+
+The mart holds one row per KPI × organisation × month (about 330,000 series of up to 60 months
+at national scale), and design.md asks for it to be rebuilt "with vectorised pandas or SQL,
+not a Python loop over organisations". The functions here take the long frame and give, row
+for row, exactly what the single-series functions give when applied to each group:
+
+* :func:`spc_frame`: :func:`kpi.spc.xmr` per group (e.g. kpi_id, org_code);
+* :func:`funnel_frame`: :func:`kpi.funnel.classify_funnel` per group (e.g. kpi_id, period,
+  peer group);
+* :func:`trend_frame`: :func:`kpi.trend.recent_trend` on every row's last five points.
+
+How they stay exact: rows are sorted once by group and period, and every rule is computed on
+the flat arrays with shifts, cumulative sums and run lengths. Means are taken with numpy on
+rows of a matrix that holds the segments of one length, so the summation order (numpy's
+pairwise sum) and hence every bit of the mean and limits equal those of the single-series
+function; points exactly on a limit are therefore classed the same. The only Python loops
+are over the distinct segment lengths (at most the number of months) and over the five
+points of a trend window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kpi.spc import LIMIT_FACTOR, MOVING_RANGE_SCREEN, NEAR_FACTOR, SpcSettings
+
+__all__ = ["spc_frame"]
+
+_POLARITY_SIGN = {"higher": 1, "lower": -1}
+
+
+# --- shared helpers ----------------------------------------------------------------------------
+
+
+def _sorted_rows(frame: pd.DataFrame, by: Sequence[str], order: str | None) -> tuple[
+        np.ndarray, np.ndarray]:
+    """Row positions sorted by group then ``order``, and each sorted row's group number."""
+    group = frame.groupby(list(by), sort=False, dropna=False).ngroup().to_numpy()
+    if order is None:
+        rows = np.argsort(group, kind="stable")
+    else:
+        key, _ = pd.factorize(frame[order], sort=True)
+        if (key < 0).any():
+            raise ValueError(f"column {order!r} has missing values: every row needs its period")
+        rows = np.lexsort((key, group))
+    return rows, group[rows]
+
+
+def _per_row(param: Any, frame: pd.DataFrame, name: str) -> np.ndarray:
+    """A per-row parameter (a Series aligned to the frame, or one scalar) as an array."""
+    if isinstance(param, pd.Series):
+        if not param.index.equals(frame.index):
+            param = param.reindex(frame.index)
+        return param.to_numpy(dtype=object if param.dtype.kind not in "fiub" else None)
+    if isinstance(param, (np.ndarray, list)):
+        raise TypeError(f"{name} must be a Series aligned to the frame or a scalar")
+    return np.full(len(frame), param, dtype=object)
+
+
+def _floats(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return pd.to_numeric(frame[column]).to_numpy(dtype=float, na_value=np.nan)
+
+
+def _slice_reduce(values: np.ndarray, starts: np.ndarray, counts: np.ndarray,
+                  how: str = "mean") -> np.ndarray:
+    """``values[start:start + count].mean()`` (or ``.sum()``) for every slice, bit for bit.
+
+    Slices of equal length are stacked into a matrix and reduced along its rows, which numpy
+    does with the same pairwise summation as on each slice alone (tested). Empty slices
+    give NaN (a mean of nothing) or 0 (a sum).
+    """
+    out = np.full(len(counts), np.nan if how == "mean" else 0.0)
+    if len(counts) == 0:
+        return out
+    by_count = np.argsort(counts, kind="stable")
+    sorted_counts = counts[by_count]
+    edges = np.flatnonzero(np.r_[True, sorted_counts[1:] != sorted_counts[:-1], True])
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        m = int(sorted_counts[lo])
+        if m == 0:
+            continue
+        slices = by_count[lo:hi]
+        block = values[starts[slices, None] + np.arange(m)]
+        out[slices] = block.mean(axis=1) if how == "mean" else block.sum(axis=1)
+    return out
+
+
+def _stretch_lengths(new: np.ndarray) -> np.ndarray:
+    """Length of the stretch each element belongs to; ``new`` marks where stretches start."""
+    stretch = np.cumsum(new) - 1
+    return np.bincount(stretch)[stretch]
+
+
+def _shift(a: np.ndarray, k: int, fill: Any) -> np.ndarray:
+    """``a`` moved k places later (k > 0) or earlier (k < 0), ends filled with ``fill``."""
+    out = np.full_like(a, fill)
+    if k > 0:
+        out[k:] = a[:-k]
+    elif k < 0:
+        out[:k] = a[-k:]
+    else:
+        out[:] = a
+    return out
+
+
+# --- SPC -------------------------------------------------------------------------------------
+
+
+def _polarity_signs(polarity: Any, frame: pd.DataFrame) -> np.ndarray:
+    """+1 (higher is better), -1 (lower is better) or 0 (neutral) for every row."""
+    raw = pd.Series(_per_row(polarity, frame, "polarity"), dtype=object)
+    known = raw.isin(list(_POLARITY_SIGN)) | raw.isna()
+    if not known.all():
+        bad = raw[~known].iloc[0]
+        raise ValueError(f"polarity must be 'higher', 'lower' or None, got {bad!r}")
+    return raw.map(_POLARITY_SIGN).fillna(0).to_numpy(dtype=int)
+
+
+def _check_constant(values: np.ndarray, group: np.ndarray, what: str) -> None:
+    """Refuse a parameter (polarity, kind) that changes within one group."""
+    changes = (values[1:] != values[:-1]) & (group[1:] == group[:-1])
+    if changes.any():
+        raise ValueError(f"{what} must be the same on every row of a group")
+
+
+def spc_frame(
+    frame: pd.DataFrame,
+    *,
+    by: list[str],
+    order: str = "period",
+    value: str = "value",
+    polarity: pd.Series | str | None,
+    target: str | None = None,
+    rebase: str | None = None,
+    settings: SpcSettings = SpcSettings(),  # noqa: B008 - frozen, so a shared default is safe
+) -> pd.DataFrame:
+    """The Making Data Count XmR chart of every group, row for row as :func:`kpi.spc.xmr`.
+
+    Args:
+        frame: the long frame, one row per group × period.
+        by: the columns naming a series (e.g. ["kpi_id", "org_code"]).
+        order: the column giving time order within a group (unique within a group).
+        value: the column charted. Rows where it is missing are left out of the chart (the
+            chart runs over the remaining points, as ``xmr`` on the series without them) and
+            get NaN / None / False outputs.
+        polarity: "higher", "lower" or None for every row, or a Series aligned to the frame
+            (it varies by KPI; it must be constant within a group).
+        target: the column holding the KPI's target; the assurance icon uses the target on the
+            group's last charted row.
+        rebase: a boolean column, True on the row where a new segment (own limits) starts.
+            A rebase on a row without a value takes effect at the next charted row; a rebase
+            on or before a group's first charted row changes nothing.
+        settings: as for ``xmr``.
+
+    Returns:
+        A frame on ``frame.index`` with columns spc_mean, spc_lower, spc_upper,
+        spc_special_cause (the point type of special-cause points: improvement, concern or
+        neutral; None for common cause and where there are no limits), point_type (as
+        ``xmr``: also common_cause, None without limits), beyond_limit, run, trend,
+        two_in_three, direction (+1, -1, 0) and, on every row of the group, variation_icon
+        and assurance_icon (None where ``xmr`` gives none).
+    """
+    rows, group = _sorted_rows(frame, by, order)
+    y_all = _floats(frame, value)[rows]
+    sign_all = _polarity_signs(polarity, frame)[rows]
+    _check_constant(sign_all, group, "polarity")
+    charted = np.flatnonzero(~np.isnan(y_all))
+    y, g, sign = y_all[charted], group[charted], sign_all[charted]
+    count = len(y)
+
+    # segments: a group's first charted point, or the first charted point after a rebase
+    first = np.r_[True, g[1:] != g[:-1]] if count else np.zeros(0, dtype=bool)
+    new = first.copy()
+    if rebase is not None:
+        flags = frame[rebase].fillna(False).to_numpy(dtype=bool)[rows]
+        seen = np.cumsum(flags)[charted]
+        new[1:] |= seen[1:] != seen[:-1]
+    seg = np.cumsum(new) - 1
+    starts = np.flatnonzero(new)
+    lengths = np.diff(np.r_[starts, count])
+    pos = np.arange(count) - starts[seg]
+    base = (np.minimum(lengths, settings.fixed_baseline_points)
+            if settings.fixed_baseline_points else lengths)
+    assessed = base >= settings.min_points
+
+    # centre line: the baseline's mean where assessed, else the mean of the whole segment
+    mean = _slice_reduce(y, starts, np.where(assessed, base, lengths))
+    ranges = np.abs(np.diff(y))  # ranges[i] = |y[i+1] - y[i]|; only in-baseline ones used
+    average = _slice_reduce(ranges, starts, np.where(assessed, base - 1, 0))
+    if settings.screen_moving_ranges:
+        seg_after = seg[1:]
+        in_base = (pos[1:] >= 1) & (pos[1:] < base[seg_after]) & assessed[seg_after]
+        keep = in_base & (ranges < MOVING_RANGE_SCREEN * average[seg_after])
+        kept_counts = np.bincount(seg_after[keep], minlength=len(starts))
+        with np.errstate(invalid="ignore"):
+            screened = _slice_reduce(ranges[keep], np.cumsum(kept_counts) - kept_counts,
+                                     kept_counts)
+        average = np.where(assessed, screened, np.nan)
+    nan = np.full(len(starts), np.nan)
+    lower = np.where(assessed, mean - LIMIT_FACTOR * average, nan)
+    upper = np.where(assessed, mean + LIMIT_FACTOR * average, nan)
+    near_lower = np.where(assessed, mean - NEAR_FACTOR * average, nan)
+    near_upper = np.where(assessed, mean + NEAR_FACTOR * average, nan)
+
+    rules = _spc_rules(y, pos, lengths[seg], assessed[seg], mean[seg], lower[seg], upper[seg],
+                       near_lower[seg], near_upper[seg], settings)
+    special = rules["beyond_limit"] | rules["run"] | rules["trend"] | rules["two_in_three"]
+    direction = rules["direction"]
+    point_type = np.where(
+        ~assessed[seg], None,
+        np.where(~special, "common_cause",
+                 np.where(sign == 0, "neutral",
+                          np.where(direction == sign, "improvement", "concern")))).astype(object)
+
+    # icons from the group's last charted point and its segment's limits
+    last = np.flatnonzero(np.r_[g[1:] != g[:-1], True]) if count else np.zeros(0, dtype=int)
+    last_seg = seg[last]
+    last_type = point_type[last]
+    variation = np.where(
+        ~assessed[last_seg], None,
+        np.where(last_type == "common_cause", "common_cause",
+                 last_type.astype(str) + np.where(direction[last] > 0, "_high", "_low")))
+    assurance = np.full(len(last), None, dtype=object)
+    if target is not None:
+        t = _floats(frame, target)[rows][charted][last]
+        lo, hi, s = lower[last_seg], upper[last_seg], sign[last]
+        # the target beyond the limit on the bad side is always met; on the good side never
+        fail = np.where(s > 0, t > hi, t < lo)
+        passed = np.where(s > 0, t < lo, t > hi)
+        verdict = np.where(fail, "fail", np.where(passed, "pass", "hit_and_miss"))
+        show = assessed[last_seg] & ~np.isnan(t) & (s != 0)
+        assurance[show] = verdict[show]
+    groups = int(group.max()) + 1 if len(group) else 0
+    variation_of = np.full(groups, None, dtype=object)
+    assurance_of = np.full(groups, None, dtype=object)
+    variation_of[g[last]] = variation
+    assurance_of[g[last]] = assurance
+
+    # back to the frame's row order
+    where = rows[charted]
+    n = len(frame)
+
+    def column(values: np.ndarray, fill: Any, dtype: Any) -> np.ndarray:
+        out = np.full(n, fill, dtype=dtype)
+        out[where] = values
+        return out
+
+    special_type = np.where(special & assessed[seg], point_type, None)
+    return pd.DataFrame({
+        "spc_mean": column(mean[seg], np.nan, float),
+        "spc_lower": column(lower[seg], np.nan, float),
+        "spc_upper": column(upper[seg], np.nan, float),
+        "spc_special_cause": pd.Series(column(special_type, None, object), dtype=object,
+                                       index=frame.index),
+        "point_type": pd.Series(column(point_type, None, object), dtype=object,
+                                index=frame.index),
+        **{key: column(rules[key], False, bool)
+           for key in ("beyond_limit", "run", "trend", "two_in_three")},
+        "direction": column(direction, 0, int),
+        "variation_icon": _back(variation_of[group], rows, frame.index),
+        "assurance_icon": _back(assurance_of[group], rows, frame.index),
+    }, index=frame.index)
+
+
+def _back(sorted_values: np.ndarray, rows: np.ndarray, index: pd.Index) -> pd.Series:
+    """Values held in sorted order, put back in the frame's order as an object Series."""
+    out = np.empty(len(rows), dtype=object)
+    out[rows] = sorted_values
+    return pd.Series(out, index=index, dtype=object)
+
+
+def _spc_rules(
+    y: np.ndarray, pos: np.ndarray, length: np.ndarray, assessed: np.ndarray, mean: np.ndarray,
+    lower: np.ndarray, upper: np.ndarray, near_lower: np.ndarray, near_upper: np.ndarray,
+    settings: SpcSettings,
+) -> dict[str, np.ndarray]:
+    """MDC's four rules on every point at once (per-point segment statistics given)."""
+    side = np.sign(y - mean)
+    with np.errstate(invalid="ignore"):
+        beyond = assessed & ((y > upper) | (y < lower))
+
+    # run: a stretch of run_length or more points on one side; the mean itself breaks it
+    same_side_stretch = _stretch_lengths((pos == 0) | (side != _shift(side, 1, np.nan)))
+    run = assessed & (side != 0) & (same_side_stretch >= settings.run_length)
+
+    # trend: trend_length - 1 rises (or falls) in a row; a tie breaks it. step[i] is the
+    # step from point i - 1 to point i (0 at a segment's first point).
+    step = np.where(pos >= 1, np.sign(y - _shift(y, 1, np.nan)), 0.0)
+    step_stretch = _stretch_lengths((pos <= 1) | (step != _shift(step, 1, np.nan)))
+    marked = assessed & (step != 0) & (step_stretch >= settings.trend_length - 1)
+    in_trend = {}
+    for s in (1, -1):
+        ends = marked & (step == s)  # the point a marked step ends on
+        in_trend[s] = ends | _shift(ends, -1, False)  # ... and the point it starts from
+    trend_dir = np.where(in_trend[1], 1.0, np.where(in_trend[-1], -1.0, 0.0))
+
+    with np.errstate(invalid="ignore"):
+        near = (y > near_upper) | (y < near_lower)
+    if settings.two_in_three_form == "ptd_0.2.2":
+        near &= ~beyond  # before Nov 2023 only points between 2 and 3 sigma counted
+    # windows of three points starting at each point, all on one side, two or more near
+    window = (assessed & (pos + 2 < length) & (side != 0)
+              & (_shift(side, -1, np.nan) == side) & (_shift(side, -2, np.nan) == side)
+              & (near.astype(int) + _shift(near, -1, False) + _shift(near, -2, False) >= 2))
+    two = near & (window | _shift(window, 1, False) | _shift(window, 2, False))
+
+    # direction from the first rule that flags the point (NHSRplotthedots 0.2.2 order)
+    direction = np.select([beyond, trend_dir != 0, two, run], [side, trend_dir, side, side],
+                          default=0).astype(int)
+    return {"beyond_limit": beyond, "run": run, "trend": trend_dir != 0, "two_in_three": two,
+            "direction": direction}

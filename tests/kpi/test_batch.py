@@ -1,0 +1,199 @@
+"""The whole-mart statistics equal the single-series functions applied group by group.
+
+Every test builds a long frame (seeded random series, and hand-built edge cases), computes
+the reference by calling kpi.spc.xmr / kpi.funnel.classify_funnel / kpi.trend.recent_trend on
+each group in a plain Python loop, and requires the batch answer to match row for row:
+floats to 1e-9, flags and labels exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kpi.batch import spc_frame
+from kpi.spc import SpcSettings, xmr
+
+SPC_FLOATS = {"spc_mean": "mean", "spc_lower": "lower", "spc_upper": "upper"}
+SPC_FLAGS = ("beyond_limit", "run", "trend", "two_in_three", "direction")
+
+
+# --- SPC ---------------------------------------------------------------------------------------
+
+
+def spc_reference(frame: pd.DataFrame, by: list[str], *, polarity_column: str | None,
+                  target: str | None, rebase: str | None, settings: SpcSettings) -> pd.DataFrame:
+    """xmr on each group: the group's charted rows in period order, rebases carried forward to
+    the next charted row; uncharted rows get NaN / None / False."""
+    out = pd.DataFrame(index=frame.index, columns=[
+        *SPC_FLOATS, "point_type", "spc_special_cause", *SPC_FLAGS, "variation_icon",
+        "assurance_icon"], dtype=object)
+    out[list(SPC_FLOATS)] = np.nan
+    out[["beyond_limit", "run", "trend", "two_in_three"]] = False
+    out["direction"] = 0
+    out[["point_type", "spc_special_cause", "variation_icon", "assurance_icon"]] = None
+    for _, group in frame.groupby(by, sort=False, dropna=False):
+        group = group.sort_values("period")
+        charted = group[group["value"].notna()]
+        if charted.empty:
+            continue
+        breaks = []
+        if rebase is not None:
+            flagged = group[rebase].to_numpy(dtype=bool)
+            has_value = group["value"].notna().to_numpy()
+            pending, position = False, -1
+            for flag, present in zip(flagged, has_value, strict=True):
+                pending |= bool(flag)
+                if present:
+                    position += 1
+                    if pending and position > 0:
+                        breaks.append(position)
+                    pending = False
+        polarity = charted[polarity_column].iloc[-1] if polarity_column else None
+        polarity = None if pd.isna(polarity) else polarity
+        goal = charted[target].iloc[-1] if target else None
+        goal = None if goal is None or pd.isna(goal) else float(goal)
+        result = xmr(charted["value"], polarity=polarity, target=goal, rebase_at=breaks,
+                     settings=settings)
+        p = result.points
+        for column, source in SPC_FLOATS.items():
+            out.loc[charted.index, column] = p[source].to_numpy()
+        for column in SPC_FLAGS:
+            out.loc[charted.index, column] = p[column].to_numpy()
+        out.loc[charted.index, "point_type"] = p["point_type"].to_numpy()
+        special = p["point_type"].where(p["special_cause"], None)
+        out.loc[charted.index, "spc_special_cause"] = special.to_numpy()
+        out.loc[group.index, "variation_icon"] = result.variation_icon
+        out.loc[group.index, "assurance_icon"] = result.assurance_icon
+    return out
+
+
+def assert_spc_equal(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    assert got.index.equals(want.index)
+    for column in SPC_FLOATS:
+        np.testing.assert_allclose(got[column].to_numpy(dtype=float),
+                                   want[column].to_numpy(dtype=float), rtol=1e-9, atol=1e-9,
+                                   equal_nan=True, err_msg=column)
+    for column in SPC_FLAGS:
+        assert got[column].tolist() == want[column].tolist(), column
+    for column in ("point_type", "spc_special_cause", "variation_icon", "assurance_icon"):
+        assert labels(got[column]) == labels(want[column]), column
+
+
+def labels(column: pd.Series) -> list:
+    """Text values with every kind of missing written as None."""
+    return [None if value is None or value is pd.NA or value != value else value
+            for value in column]
+
+
+def random_series_frame(seed: int, groups: int = 300) -> pd.DataFrame:
+    """Several hundred series of 5-60 months: levels, shifts, trends and outliers so that every
+    rule fires somewhere; missing values, rebase rows, both polarities and neutral, targets;
+    rows shuffled so the functions must sort by group and period themselves."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for number in range(groups):
+        months = int(rng.integers(5, 61))
+        level = rng.uniform(10, 90)
+        y = level + rng.normal(0, rng.uniform(0.5, 5), months)
+        if rng.random() < 0.4:  # a step change, often a run
+            y[rng.integers(0, months):] += rng.normal(0, 6)
+        if rng.random() < 0.3:  # a steady rise, often a trend
+            start = int(rng.integers(0, months))
+            y[start:] += np.arange(months - start) * rng.uniform(0.5, 3)
+        if rng.random() < 0.3:  # an outlier beyond a limit
+            y[rng.integers(0, months)] += rng.choice([-1, 1]) * 25
+        if rng.random() < 0.3:  # rounded values: ties for trends and the mean
+            y = np.round(y)
+        y[rng.random(months) < 0.06] = np.nan
+        parts.append(pd.DataFrame({
+            "kpi_id": f"k{number % 7}",
+            "org_code": f"P{number:04d}",
+            "period": pd.period_range("2020-01", periods=months, freq="M").astype(str),
+            "value": y,
+            "polarity": rng.choice(np.array(["higher", "lower", None], dtype=object)),
+            "target": rng.choice([np.nan, level - 10, level, level + 10]),
+            "rebase": rng.random(months) < 0.03,
+        }))
+    frame = pd.concat(parts, ignore_index=True)
+    return frame.sample(frac=1, random_state=seed).reset_index(drop=True)
+
+
+SETTINGS = [
+    SpcSettings(),
+    SpcSettings(screen_moving_ranges=True, two_in_three_form="ptd_0.2.2"),
+    SpcSettings(run_length=6, trend_length=6, fixed_baseline_points=15),
+]
+
+
+@pytest.mark.parametrize("settings", SETTINGS)
+def test_spc_frame_equals_xmr_per_series(settings):
+    frame = random_series_frame(seed=7)
+    got = spc_frame(frame, by=["kpi_id", "org_code"], polarity=frame["polarity"],
+                    target="target", rebase="rebase", settings=settings)
+    want = spc_reference(frame, ["kpi_id", "org_code"], polarity_column="polarity",
+                         target="target", rebase="rebase", settings=settings)
+    assert_spc_equal(got, want)
+    # the random series do exercise every rule and both icons
+    for rule in ("beyond_limit", "run", "trend", "two_in_three"):
+        assert got[rule].any(), rule
+    assert {"improvement", "concern", "neutral"} <= set(got["spc_special_cause"].dropna())
+    assert {"pass", "fail", "hit_and_miss"} <= set(got["assurance_icon"].dropna())
+
+
+def edge_frame() -> pd.DataFrame:
+    """Hand-built series: short, exactly 13, constant, points exactly on the limits."""
+    baseline = [9.0, 11.0] * 7  # mean 10, moving range 2: limits 4.68 and 15.32 exactly as xmr
+    upper, lower = 10.0 + 2.66 * 2.0, 10.0 - 2.66 * 2.0
+    series = {
+        "short": [5.0, 6.0, 7.0, 8.0, 9.0],
+        "twelve": list(np.linspace(1, 12, 12)),
+        "thirteen": [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0, 5.0, 3.0, 5.0, 8.0, 9.0],
+        "constant": [0.1] * 20,
+        "constant_int": [4.0] * 15,
+        "on_limits": [*baseline, 10.0, upper, 10.0, lower, 10.0],
+        "all_missing": [np.nan] * 6,
+        "rebase_13_13": [*np.arange(13.0), *(np.arange(13.0) + 50)],
+        "rebase_13_12": [*np.arange(13.0), *(np.arange(12.0) + 50)],
+    }
+    parts = []
+    for name, values in series.items():
+        rebase = np.zeros(len(values), dtype=bool)
+        if name.startswith("rebase"):
+            rebase[13] = True
+        parts.append(pd.DataFrame({
+            "org_code": name, "period": np.arange(len(values)), "value": values,
+            "rebase": rebase, "target": 10.0,
+        }))
+    return pd.concat(parts, ignore_index=True)
+
+
+# xmr warns when screening leaves a constant series no moving range to average (mean NaN)
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("settings", SETTINGS[:2])
+@pytest.mark.parametrize("polarity", ["higher", "lower", None])
+def test_spc_frame_edge_cases(settings, polarity):
+    frame = edge_frame()
+    frame["polarity"] = polarity
+    got = spc_frame(frame, by=["org_code"], polarity=polarity, target="target",
+                    rebase="rebase", settings=settings)
+    want = spc_reference(frame, ["org_code"], polarity_column="polarity", target="target",
+                         rebase="rebase", settings=settings)
+    assert_spc_equal(got, want)
+    rows = got.groupby(frame["org_code"])
+    assert rows["spc_lower"].count()["twelve"] == 0  # fewer than 13 points: no limits
+    assert rows["variation_icon"].first()["thirteen"] is not None
+    on = got[frame["org_code"] == "on_limits"]
+    assert not on["beyond_limit"].any()  # exactly on a limit is not beyond it
+    assert got.loc[frame["org_code"] == "rebase_13_12", "variation_icon"].isna().all()
+
+
+def test_spc_frame_refuses_a_polarity_that_changes_within_a_series():
+    frame = edge_frame()
+    polarity = pd.Series("higher", index=frame.index, dtype=object)
+    polarity.iloc[3] = "lower"
+    with pytest.raises(ValueError, match="same on every row"):
+        spc_frame(frame, by=["org_code"], polarity=polarity)
+    with pytest.raises(ValueError, match="polarity must be"):
+        spc_frame(frame, by=["org_code"], polarity="up")
