@@ -26,10 +26,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
+from kpi.funnel import LEVELS, WINSOR_FRACTION, Overdispersion, _exact_limit, _label
 from kpi.spc import LIMIT_FACTOR, MOVING_RANGE_SCREEN, NEAR_FACTOR, SpcSettings
 
-__all__ = ["spc_frame"]
+__all__ = ["funnel_frame", "spc_frame"]
 
 _POLARITY_SIGN = {"higher": 1, "lower": -1}
 
@@ -314,3 +316,148 @@ def _spc_rules(
                           default=0).astype(int)
     return {"beyond_limit": beyond, "run": run, "trend": trend_dir != 0, "two_in_three": two,
             "direction": direction}
+
+
+# --- funnel -----------------------------------------------------------------------------------
+
+
+def _kinds(kind: Any, frame: pd.DataFrame) -> np.ndarray:
+    """True where a row is a proportion, False where a rate; anything else is refused."""
+    kinds = pd.Series(_per_row(kind, frame, "kind"), dtype=object)
+    known = kinds.isin(["proportion", "rate"])
+    if not known.all():
+        raise ValueError(f"kind must be 'proportion' or 'rate', got {kinds[~known].iloc[0]!r}")
+    return (kinds == "proportion").to_numpy()
+
+
+def _group_sums(values: np.ndarray, group: np.ndarray, groups: int) -> np.ndarray:
+    """Σ of each group with missing values as 0, summed as pandas' Series.sum sums them."""
+    rows = np.argsort(group, kind="stable")
+    counts = np.bincount(group, minlength=groups)
+    return _slice_reduce(np.nan_to_num(values[rows], nan=0.0), np.cumsum(counts) - counts,
+                         counts, how="sum")
+
+
+def _group_quantile(z: np.ndarray, group: np.ndarray, groups: int, q: float) -> np.ndarray:
+    """np.quantile(z, q) (method 'linear') of each group: NaN for a group holding a NaN."""
+    rows = np.lexsort((z, group))  # NaN sorts last, as in np.quantile
+    sorted_z = z[rows]
+    counts = np.bincount(group, minlength=groups)
+    starts = np.cumsum(counts) - counts
+    has_nan = np.bincount(group, weights=np.isnan(z), minlength=groups) > 0
+    virtual = (counts - 1) * q
+    previous = np.floor(virtual)
+    gamma = virtual - previous
+    at_top = virtual >= counts - 1
+    lo = np.where(at_top, counts - 1, previous).astype(int)
+    hi = np.where(at_top, counts - 1, previous + 1).astype(int)
+    take = np.clip(starts + lo, 0, max(len(z) - 1, 0)), np.clip(starts + hi, 0, max(len(z) - 1, 0))
+    a, b = (sorted_z[t] if len(z) else np.zeros(groups) for t in take)
+    # numpy's _lerp: from below for gamma < 0.5, from above otherwise
+    diff = b - a
+    value = np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
+    return np.where(has_nan | (counts == 0), np.nan, value)
+
+
+def _overdispersion(o: np.ndarray, n: np.ndarray, theta: np.ndarray, variance: np.ndarray,
+                    group: np.ndarray, groups: int, winsor: float) -> tuple[np.ndarray,
+                                                                          np.ndarray]:
+    """phi and tau² of every group, as kpi.funnel.overdispersion on each (per-row theta and
+    variance given; only units with a positive denominator count)."""
+    keep = n > 0
+    o, n, theta, variance, g = o[keep], n[keep], theta[keep], variance[keep], group[keep]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s2 = variance / n
+        z = (o / n - theta) / np.sqrt(s2)
+        low = _group_quantile(z, g, groups, winsor)
+        high = _group_quantile(z, g, groups, 1 - winsor)
+        z = np.clip(z, low[g], high[g])
+        rows = np.argsort(g, kind="stable")
+        units = np.bincount(g, minlength=groups)
+        starts = np.cumsum(units) - units
+        phi = _slice_reduce((z**2)[rows], starts, units)
+        w = 1 / s2[rows]
+        w_sum = _slice_reduce(w, starts, units, how="sum")
+        w2_sum = _slice_reduce(w**2, starts, units, how="sum")
+        excess = units * phi - (units - 1)
+        tau2 = np.where(excess > 0, excess / (w_sum - w2_sum / w_sum), 0.0)
+    return phi, np.where(tau2 > 0.0, tau2, 0.0)
+
+
+def funnel_frame(
+    frame: pd.DataFrame,
+    *,
+    by: list[str],
+    numerator: str,
+    denominator: str,
+    kind: pd.Series | str,
+    multiplier: pd.Series | float,
+    overdispersion: Overdispersion = None,
+    levels: tuple[float, float] = LEVELS,
+    winsor: float = WINSOR_FRACTION,
+) -> pd.Series:
+    """Each row's funnel class against its group, as :func:`kpi.funnel.classify_funnel`.
+
+    Args:
+        frame: the long frame, one row per unit (e.g. practice) × group.
+        by: the columns naming a funnel (e.g. ["kpi_id", "period", "peer_group"]).
+        numerator, denominator: the columns of counts; the group value is
+            Σ numerators / Σ denominators × multiplier (missing counts as 0, as pandas sums).
+        kind: "proportion" (binomial limits) or "rate" (Poisson), per row or for all;
+            multiplier: the display scale (100, 1000), per row or for all. Both are meant to
+            be constant within a group (they vary by KPI).
+        overdispersion: None for exact limits, or "multiplicative" / "additive".
+
+    Returns:
+        A Series on ``frame.index`` named funnel_class: within, above_95, above_998,
+        below_95, below_998, or None where the denominator is 0 or missing.
+    """
+    if overdispersion not in (None, "multiplicative", "additive"):
+        raise ValueError(f"overdispersion must be None, 'multiplicative' or 'additive', "
+                         f"got {overdispersion!r}")
+    group = frame.groupby(list(by), sort=False, dropna=False).ngroup().to_numpy()
+    groups = int(group.max()) + 1 if len(group) else 0
+    o, n = _floats(frame, numerator), _floats(frame, denominator)
+    proportion = _kinds(kind, frame)
+    scale = _per_row(multiplier, frame, "multiplier").astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pooled = (_group_sums(o, group, groups) / _group_sums(n, group, groups))[group]
+        group_value = pooled * scale
+        theta = group_value / scale
+        safe_n = np.where(n > 0, n, np.nan)
+        value = o / safe_n * scale
+    variance = np.where(proportion, theta * (1 - theta), theta)
+    if overdispersion is not None:
+        phi, tau2 = _overdispersion(o, n, theta, variance, group, groups, winsor)
+        phi, tau2 = phi[group], tau2[group]
+
+    limits = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for level in levels:
+            tail = (1 - level) / 2
+            if overdispersion is None:
+                lower, upper = np.empty(len(n)), np.empty(len(n))
+                for is_proportion in (True, False):
+                    rows = proportion == is_proportion
+                    kind_name = "proportion" if is_proportion else "rate"
+                    lower[rows] = _exact_limit(safe_n[rows], theta[rows], tail, kind_name)
+                    upper[rows] = _exact_limit(safe_n[rows], theta[rows], 1 - tail, kind_name)
+            else:
+                s2 = variance / safe_n
+                # max(phi, 1.0) as kpi.funnel writes it: a NaN phi stays NaN
+                spread = (s2 * np.where(1.0 > phi, 1.0, phi)
+                          if overdispersion == "multiplicative" else s2 + tau2)
+                half = stats.norm.ppf(1 - tail) * np.sqrt(spread)
+                lower, upper = theta - half, theta + half
+            top = np.where(proportion, 1.0, np.inf)
+            limits[_label(level)] = (np.clip(lower, 0, top) * scale,
+                                     np.clip(upper, 0, top) * scale)
+
+    inner, outer = (_label(level) for level in sorted(levels))
+    classes = np.full(len(n), "within", dtype=object)
+    classes[value > limits[inner][1]] = f"above_{inner}"
+    classes[value > limits[outer][1]] = f"above_{outer}"
+    classes[value < limits[inner][0]] = f"below_{inner}"
+    classes[value < limits[outer][0]] = f"below_{outer}"
+    classes[np.isnan(value)] = None
+    return pd.Series(classes, index=frame.index, dtype=object, name="funnel_class")

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi.batch import spc_frame
+from kpi.batch import funnel_frame, spc_frame
+from kpi.funnel import classify_funnel
 from kpi.spc import SpcSettings, xmr
 
 SPC_FLOATS = {"spc_mean": "mean", "spc_lower": "lower", "spc_upper": "upper"}
@@ -197,3 +198,89 @@ def test_spc_frame_refuses_a_polarity_that_changes_within_a_series():
         spc_frame(frame, by=["org_code"], polarity=polarity)
     with pytest.raises(ValueError, match="polarity must be"):
         spc_frame(frame, by=["org_code"], polarity="up")
+
+
+# --- funnel ------------------------------------------------------------------------------------
+
+KPI_KINDS = {"k0": ("proportion", 100.0), "k1": ("rate", 1000.0), "k2": ("proportion", 1.0),
+             "k3": ("rate", 100_000.0)}
+
+
+def random_funnel_frame(seed: int) -> pd.DataFrame:
+    """Practices × KPIs × months in peer groups of 3-80, overdispersed, with zero and missing
+    denominators and a peer group where every numerator is 0."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for number in range(120):
+        kpi = f"k{number % 4}"
+        kind, _ = KPI_KINDS[kpi]
+        units = int(rng.integers(3, 81))
+        n = rng.integers(0, 3000, units).astype(float)
+        n[rng.random(units) < 0.05] = 0
+        n[rng.random(units) < 0.03] = np.nan
+        centre = rng.uniform(0.05, 0.9) if kind == "proportion" else rng.uniform(0.001, 0.05)
+        theta = np.clip(centre * rng.lognormal(0, rng.choice([0.01, 0.3]), units), 0, 1)
+        safe = np.nan_to_num(n).astype(int)
+        o = (rng.binomial(safe, theta) if kind == "proportion" else rng.poisson(safe * theta))
+        o = o.astype(float)
+        if number == 5:
+            o[:] = 0
+        parts.append(pd.DataFrame({"kpi_id": kpi, "period": f"2024-{number % 12 + 1:02d}",
+                                   "peer": f"g{number}", "o": o, "n": n}))
+    frame = pd.concat(parts, ignore_index=True)
+    frame["kind"] = frame["kpi_id"].map(lambda k: KPI_KINDS[k][0]).astype(object)
+    frame["multiplier"] = frame["kpi_id"].map(lambda k: KPI_KINDS[k][1]).astype(float)
+    return frame.sample(frac=1, random_state=seed)
+
+
+def funnel_reference(frame: pd.DataFrame, by: list[str], overdispersion) -> pd.Series:
+    out = pd.Series(None, index=frame.index, dtype=object)
+    for _, group in frame.groupby(by, sort=False, dropna=False):
+        classes = classify_funnel(group["o"], group["n"], kind=group["kind"].iloc[0],
+                                  multiplier=group["multiplier"].iloc[0],
+                                  overdispersion=overdispersion)
+        out.loc[group.index] = classes.to_numpy()
+    return out
+
+
+@pytest.mark.parametrize("overdispersion", [None, "multiplicative", "additive"])
+def test_funnel_frame_equals_classify_funnel_per_group(overdispersion):
+    frame = random_funnel_frame(seed=3)
+    if overdispersion is not None:  # classify_funnel needs one unit with a denominator
+        frame = frame[frame.groupby("peer")["n"].transform("max") > 0]
+    by = ["kpi_id", "period", "peer"]
+    got = funnel_frame(frame, by=by, numerator="o", denominator="n", kind=frame["kind"],
+                       multiplier=frame["multiplier"], overdispersion=overdispersion)
+    want = funnel_reference(frame, by, overdispersion)
+    assert got.index.equals(frame.index)
+    assert labels(got) == labels(want)
+    found = set(got.dropna())
+    assert {"within", "above_998", "below_998"} <= found
+    assert got[frame["n"].fillna(0) == 0].isna().all()
+
+
+def test_funnel_frame_either_side_of_an_exact_limit_with_scalar_kind():
+    # 20 units of 50 at 0.5 (group value 0.5 exactly): counts just inside and just outside
+    # the interpolated 95% binomial limit, computed here from scipy's binomial
+    from scipy import stats
+
+    n = 50
+    upper = stats.binom(n, 0.5).ppf(0.975)
+    at = stats.binom(n, 0.5).cdf(upper)
+    below = stats.binom(n, 0.5).cdf(upper - 1)
+    limit = upper - (at - 0.975) / (at - below)  # an interpolated count, rarely an integer
+    o = np.array([25.0] * 18 + [np.floor(limit), np.ceil(limit)])
+    o[:2] = [50 - o[-2], 50 - o[-1]]  # mirror images keep the group value at 0.5
+    frame = pd.DataFrame({"g": "x", "o": o, "n": float(n)})
+    got = funnel_frame(frame, by=["g"], numerator="o", denominator="n", kind="proportion",
+                       multiplier=100)
+    want = classify_funnel(frame["o"], frame["n"], kind="proportion", multiplier=100)
+    assert labels(got) == labels(want)
+    assert got.iloc[-1] == "above_95" and got.iloc[-2] == "within"
+
+
+def test_funnel_frame_refuses_unknown_kind():
+    frame = pd.DataFrame({"g": ["a"], "o": [1.0], "n": [2.0]})
+    with pytest.raises(ValueError, match="kind must be"):
+        funnel_frame(frame, by=["g"], numerator="o", denominator="n", kind="ratio",
+                     multiplier=1)
