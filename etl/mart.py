@@ -20,7 +20,9 @@ from carekpi.settings import Settings
 from etl.measures import cp_measure, network_measures, practice_measures
 from kpi import intervals
 from kpi.catalogue import Kpi, load_catalogue
+from kpi.rag import rag_frame
 from kpi.rollup import rollup
+from kpi.targets import load_targets
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +50,11 @@ def rebuild_mart(engine: Engine, affected: dict[str, set[str]] | None = None,
             if affected is None or (FAMILY_TABLES[k.family] | structural) & set(affected)]
     if not kpis:
         return 0
+    settings = settings or Settings()
     with engine.begin() as conn:
         counts = all_level_counts(conn)
         frame = kpi_values(counts, kpis, today or date.today())
+        add_targets_and_rag(frame, settings)
         ids = [k.id for k in kpis]
         conn.execute(delete(wh.kpi_mart).where(wh.kpi_mart.c.kpi_id.in_(ids)))
         written = wh.bulk_insert(conn, wh.kpi_mart, frame)
@@ -61,10 +65,14 @@ def rebuild_mart(engine: Engine, affected: dict[str, set[str]] | None = None,
 def all_level_counts(conn: Connection) -> pd.DataFrame:
     """Every measure at every level: org_code, level, period, measure, value, carried_forward."""
     links = wh.read_frame(conn, select(wh.membership))
-    levels = wh.read_frame(conn, select(wh.organisation.c.org_code, wh.organisation.c.level))
+    levels = wh.read_frame(conn, select(wh.organisation.c.org_code, wh.organisation.c.level,
+                                        wh.organisation.c.close_date))
     level_of = levels.set_index("org_code")["level"]
     base = practice_measures(conn)
-    base = base[base["org_code"].map(level_of) == "practice"]  # not UNATTRIBUTED spells
+    closes = pd.to_datetime(base["org_code"].map(levels.set_index("org_code")["close_date"]))
+    open_then = closes.isna() | (pd.to_datetime(base["period"] + "-01") <= closes)
+    # Practices only (not UNATTRIBUTED spells), and only while open.
+    base = base[(base["org_code"].map(level_of) == "practice") & open_then]
     base["level"] = "practice"
     arriving = network_measures(conn)
     arriving["level"] = arriving["org_code"].map(level_of).fillna("network")
@@ -110,6 +118,14 @@ def _combine(rolled: pd.DataFrame, arriving: pd.DataFrame) -> pd.DataFrame:
     have = rolled.set_index(keys).index
     extra = arriving[~arriving.set_index(keys).index.isin(have)]
     return pd.concat([rolled, extra], ignore_index=True)
+
+
+def add_targets_and_rag(frame: pd.DataFrame, settings: Settings) -> None:
+    """Each row's target (catalogue default or the targets file's override) and RAG status."""
+    if frame.empty:
+        return
+    frame["target"] = load_targets(settings.targets_file).targets_frame(frame)
+    frame["rag"] = rag_frame(frame, tolerance=settings.rag_tolerance)
 
 
 def kpi_values(counts: pd.DataFrame, kpis: list[Kpi], today: date) -> pd.DataFrame:

@@ -126,7 +126,10 @@ def spell_measures(conn: Connection, periods: list[str] | None = None) -> pd.Dat
     by_admission = admitted.groupby(["org_code", "period"])[
         ["emergency_admissions", "emergency_admissions_65", "acsc_emergency_admissions"]].sum()
 
-    ended = spells[spells["discharge_period"] != ""].copy()
+    # A discharge month counts only once its own month's spells file is in: later months would
+    # hold just the long stays of earlier admissions.
+    loaded_months = set(spells["admission_period"])
+    ended = spells[spells["discharge_period"].isin(loaded_months)].copy()
     old = ended["age_band"].isin(BANDS_65PLUS)
     ended["emergency_spells_ended"] = ended["emergency_admissions"]
     ended["emergency_length_sq_sum"] = ended["emergency_los_sq_sum"]

@@ -69,19 +69,23 @@ PACKAGE_ELEMENTS: dict[str, tuple[tuple[str, float, float], ...]] = {
         ("retinal_screening", 0.72, 0.83), ("care_plan", 0.10, 0.88),
         ("structured_education", 0.35, 0.90),
     ),
+    # Element names are the catalogue's (kpi/catalogue.toml), so every drilldown has data.
     "cvd": (
-        ("blood_pressure", 0.85, 0.95), ("cholesterol", 0.75, 0.90), ("statin_offered", 0.70, 0.90),
-        ("smoking_status", 0.86, 0.95), ("bmi", 0.78, 0.90), ("care_plan", 0.10, 0.80),
+        ("blood_pressure", 0.85, 0.95), ("cholesterol", 0.75, 0.90),
+        ("smoking_status", 0.86, 0.95), ("bmi", 0.78, 0.90),
+        ("lipid_lowering_therapy", 0.70, 0.90), ("antiplatelet_therapy", 0.72, 0.88),
+        ("care_plan", 0.10, 0.80),
     ),
     "copd": (
-        ("spirometry", 0.70, 0.88), ("inhaler_technique", 0.55, 0.85), ("flu_vaccine", 0.72, 0.82),
-        ("mrc_dyspnoea", 0.75, 0.90), ("smoking_status", 0.88, 0.96),
-        ("pulmonary_rehab_offered", 0.30, 0.75), ("care_plan", 0.10, 0.82),
+        ("spirometry", 0.70, 0.88), ("mrc_dyspnoea", 0.75, 0.90), ("smoking_status", 0.88, 0.96),
+        ("flu_vaccination", 0.72, 0.82), ("pneumococcal_vaccination", 0.70, 0.80),
+        ("inhaler_technique", 0.55, 0.85), ("pulmonary_rehab", 0.30, 0.75),
+        ("care_plan", 0.10, 0.82),
     ),
     "childhood_imms": (
-        ("dtap_ipv_hib_hepb", 0.88, 0.94), ("pcv", 0.87, 0.93), ("menb", 0.85, 0.92),
-        ("rotavirus", 0.84, 0.91), ("hib_menc", 0.83, 0.91), ("mmr1", 0.82, 0.91),
-        ("mmr2", 0.72, 0.86), ("preschool_booster", 0.70, 0.85),
+        ("dtap_ipv_hib_hepb_12m", 0.88, 0.94), ("mmr1_24m", 0.82, 0.91),
+        ("hib_menc_24m", 0.83, 0.91), ("pcv_booster_24m", 0.84, 0.92), ("mmr2_5y", 0.72, 0.86),
+        ("dtap_ipv_booster_5y", 0.70, 0.85),
     ),
 }
 

@@ -99,7 +99,8 @@ def expected_kpis(feeds: Path) -> pd.DataFrame:
         frames.append(levels.assign(kpi_id=kpi_id, numerator=levels["c"],
                                     denominator=levels["r"], scale=100, per=1))
     out = pd.concat(frames, ignore_index=True)
-    out = out[out["denominator"].fillna(0) > 0]
+    network_feeds = out["kpi_id"].str.match(r"dtoc_|reablement_|care_home_")
+    out = out[(out["denominator"].fillna(0) > 0) & ~(network_feeds & (out["level"] == "practice"))]
     out["value"] = out["numerator"] / (out["denominator"] * out["per"]) * out["scale"]
     return out[["kpi_id", "level", "org_code", "period", "numerator", "denominator", "value"]]
 
