@@ -29,9 +29,11 @@ import pandas as pd
 from scipy import stats
 
 from kpi.funnel import LEVELS, WINSOR_FRACTION, Overdispersion, _exact_limit, _label
+from kpi.intervals import rate_interval, z_value
 from kpi.spc import LIMIT_FACTOR, MOVING_RANGE_SCREEN, NEAR_FACTOR, SpcSettings
+from kpi.trend import POINTS, SIGNIFICANCE
 
-__all__ = ["funnel_frame", "spc_frame"]
+__all__ = ["funnel_frame", "spc_frame", "trend_frame"]
 
 _POLARITY_SIGN = {"higher": 1, "lower": -1}
 
@@ -461,3 +463,83 @@ def funnel_frame(
     classes[value < limits[outer][0]] = f"below_{outer}"
     classes[np.isnan(value)] = None
     return pd.Series(classes, index=frame.index, dtype=object, name="funnel_class")
+
+
+# --- recent trend -------------------------------------------------------------------------------
+
+
+def trend_frame(
+    frame: pd.DataFrame,
+    *,
+    by: list[str],
+    order: str = "period",
+    numerator: str,
+    denominator: str,
+    kind: pd.Series | str,
+    points: int = POINTS,
+    significance: float = SIGNIFICANCE,
+) -> pd.Series:
+    """Every row's recent-trend marker over its last ``points`` rows (the row and the ones
+    before it in its group), as :func:`kpi.trend.recent_trend` on that window.
+
+    The window is counted in rows, as recent_trend counts values: a month with no row is not
+    a gap. kind ("proportion" or "rate") may vary by row but must be constant within a group.
+
+    Returns:
+        A Series on ``frame.index`` named trend: increasing, decreasing,
+        no_significant_change or cannot_be_calculated (fewer than ``points`` rows so far, a
+        missing numerator or denominator or a denominator of 0 in the window, or, for a
+        proportion, every numerator 0 or each equal to its denominator).
+    """
+    rows, group = _sorted_rows(frame, by, order)
+    o, n = _floats(frame, numerator)[rows], _floats(frame, denominator)[rows]
+    proportion = _kinds(kind, frame)[rows]
+    _check_constant(proportion, group, "kind")
+    first = np.r_[True, group[1:] != group[:-1]] if len(group) else np.zeros(0, dtype=bool)
+    starts = np.flatnonzero(first)
+    pos = np.arange(len(group)) - starts[np.cumsum(first) - 1]
+    usable = ~np.isnan(o) & ~np.isnan(n) & (n > 0)
+
+    # the window's k-th value (k = 0 the oldest, scored x = k + 1) is the row points-1-k back
+    def window(a: np.ndarray) -> list[np.ndarray]:
+        return [_shift(a, points - 1 - k, np.nan) for k in range(points)]
+
+    def total(terms: list[np.ndarray]) -> np.ndarray:
+        """Σ in window order: numpy sums a handful of values one after another, from 0."""
+        out = np.zeros(len(group))
+        for term in terms:
+            out = out + term
+        return out
+
+    x = np.arange(1, points + 1, dtype=float)
+    full = (pos >= points - 1) & (total(window(usable.astype(float))) == points)
+    os_, ns = window(o), window(n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # Cochran-Armitage chi-squared for proportions (kpi.trend._proportion_trend)
+        o_sum, n_sum = total(os_), total(ns)
+        p = o_sum / n_sum
+        nx_sum = total([nk * xk for nk, xk in zip(ns, x, strict=True)])
+        armitage = total([ok * xk for ok, xk in zip(os_, x, strict=True)]) - p * nx_sum
+        spread = total([nk * xk for nk, xk in zip(ns, x**2, strict=True)]) - nx_sum**2 / n_sum
+        chi_proportion = armitage**2 / (p * (1 - p) * spread)
+
+        # weighted least squares of rate on time, SE from the 95% interval (_rate_trend)
+        lower, upper = rate_interval(np.where(usable, o, np.nan), n)
+        se = (np.asarray(upper) - np.asarray(lower)) / (2 * z_value(0.95))
+        ws, ys = window(1 / se**2), window(o / n)
+        w_sum = total(ws)
+        x_bar = total([wk * xk for wk, xk in zip(ws, x, strict=True)]) / w_sum
+        y_bar = total([wk * yk for wk, yk in zip(ws, ys, strict=True)]) / w_sum
+        sxx = total([wk * (xk - x_bar) ** 2 for wk, xk in zip(ws, x, strict=True)])
+        slope = total([wk * (xk - x_bar) * (yk - y_bar)
+                       for wk, xk, yk in zip(ws, x, ys, strict=True)]) / sxx
+        chi_rate = slope**2 * sxx
+
+        chi_squared = np.where(proportion, chi_proportion, chi_rate)
+        sign = np.where(proportion, armitage, slope)
+        p_value = stats.chi2.sf(chi_squared, df=1)
+    calculable = full & ~(proportion & ((o_sum == 0) | (o_sum == n_sum)))
+    marker = np.where(~calculable, "cannot_be_calculated",
+                      np.where(p_value >= significance, "no_significant_change",
+                               np.where(sign > 0, "increasing", "decreasing")))
+    return _back(marker, rows, frame.index).rename("trend")

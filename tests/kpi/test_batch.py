@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi.batch import funnel_frame, spc_frame
+from kpi.batch import funnel_frame, spc_frame, trend_frame
 from kpi.funnel import classify_funnel
 from kpi.spc import SpcSettings, xmr
+from kpi.trend import recent_trend
 
 SPC_FLOATS = {"spc_mean": "mean", "spc_lower": "lower", "spc_upper": "upper"}
 SPC_FLAGS = ("beyond_limit", "run", "trend", "two_in_three", "direction")
@@ -284,3 +285,79 @@ def test_funnel_frame_refuses_unknown_kind():
     with pytest.raises(ValueError, match="kind must be"):
         funnel_frame(frame, by=["g"], numerator="o", denominator="n", kind="ratio",
                      multiplier=1)
+
+
+# --- recent trend ------------------------------------------------------------------------------
+
+
+def random_trend_frame(seed: int) -> pd.DataFrame:
+    """Series of 1-30 months for a proportion KPI and a rate KPI: flat, rising and falling,
+    large and small counts, with missing values, zero denominators and all-zero numerators."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for number in range(400):
+        kind = "proportion" if number % 2 else "rate"
+        months = int(rng.integers(1, 31))
+        n = rng.integers(20, 5000, months).astype(float)
+        base = rng.uniform(0.05, 0.6) if kind == "proportion" else rng.uniform(0.001, 0.05)
+        slope = rng.choice([0.0, 0.0, 0.02, -0.02, 0.005])
+        theta = np.clip(base * (1 + slope * np.arange(months)), 0, 1)
+        o = (rng.binomial(n.astype(int), theta) if kind == "proportion"
+             else rng.poisson(n * theta)).astype(float)
+        if number % 37 == 0:
+            o[:] = 0
+        if number % 41 == 0 and kind == "proportion":
+            o = n.copy()
+        n[rng.random(months) < 0.03] = 0
+        o[rng.random(months) < 0.03] = np.nan
+        parts.append(pd.DataFrame({"kpi_id": f"{kind}_kpi", "org_code": f"P{number:03d}",
+                                   "period": np.arange(months), "o": o, "n": n,
+                                   "kind": kind}))
+    frame = pd.concat(parts, ignore_index=True)
+    frame["kind"] = frame["kind"].astype(object)
+    return frame.sample(frac=1, random_state=seed)
+
+
+def trend_reference(frame: pd.DataFrame, by: list[str], points: int = 5) -> pd.Series:
+    """recent_trend on every prefix of every series: its marker is the prefix's last row's."""
+    out = pd.Series(None, index=frame.index, dtype=object)
+    for _, group in frame.groupby(by, sort=False):
+        group = group.sort_values("period")
+        kind = group["kind"].iloc[0]
+        for end in range(1, len(group) + 1):
+            out.loc[group.index[end - 1]] = recent_trend(
+                group["o"].iloc[:end], group["n"].iloc[:end], kind, points=points)
+    return out
+
+
+def test_trend_frame_equals_recent_trend_on_every_row():
+    frame = random_trend_frame(seed=11)
+    got = trend_frame(frame, by=["kpi_id", "org_code"], numerator="o", denominator="n",
+                      kind=frame["kind"])
+    want = trend_reference(frame, ["kpi_id", "org_code"])
+    assert got.index.equals(frame.index)
+    assert labels(got) == labels(want)
+    assert set(got) == {"increasing", "decreasing", "no_significant_change",
+                        "cannot_be_calculated"}
+    for kind in ("proportion", "rate"):  # both tests reach a significant answer
+        assert {"increasing", "decreasing"} <= set(got[frame["kind"] == kind])
+
+
+def test_trend_frame_window_length_is_a_setting():
+    frame = random_trend_frame(seed=12)
+    frame = frame[frame["kind"] == "rate"]
+    got = trend_frame(frame, by=["org_code"], numerator="o", denominator="n", kind="rate",
+                      points=7)
+    assert labels(got) == labels(trend_reference(frame, ["org_code"], points=7))
+
+
+def test_trend_frame_short_and_gappy_windows_cannot_be_calculated():
+    # rising proportions 10, 20, ... of 100: significant once five points are in the window
+    frame = pd.DataFrame({"org": "A", "period": range(12),
+                          "o": [10.0, 20, 30, 40, 50, np.nan, 60, 70, 80, 90, 95, 99],
+                          "n": [100.0] * 12})
+    got = trend_frame(frame, by=["org"], numerator="o", denominator="n", kind="proportion")
+    assert got.tolist()[:4] == ["cannot_be_calculated"] * 4
+    assert got.iloc[4] == "increasing"
+    assert got.tolist()[5:10] == ["cannot_be_calculated"] * 5  # the gap stays in the window
+    assert got.tolist()[10:] == ["increasing"] * 2
