@@ -99,9 +99,9 @@ def etl_run(inbox: Path | None) -> None:
 
     settings = _settings()
     engine = _engine(settings)
-    upgrade(engine)
     stopping = _stop_on_signals()
     with etl_lock(engine, settings):
+        upgrade(engine)  # inside the lock: two first runs never migrate at once
         summary = run_inbox(engine, settings, inbox=inbox, stop=stopping)
     for result in summary.results:
         if result.status == "refused":
@@ -132,7 +132,10 @@ def etl_schedule() -> None:
     from etl.scheduler import run_schedule
 
     settings = _settings()
-    run_schedule(_engine(settings), settings)
+    try:
+        run_schedule(_engine(settings), settings)
+    except ValueError as exc:  # a cron expression in the settings that does not parse
+        raise click.ClickException(str(exc)) from exc
 
 
 @cli.group()

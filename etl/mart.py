@@ -163,6 +163,7 @@ def _one_kpi(counts: pd.DataFrame, kpi: Kpi, today: date) -> pd.DataFrame:
     wide.loc[zero, "numerator"] = 0
     if kpi.spread_measure:
         wide.loc[zero, "spread"] = 0
+    wide = wide[wide["denominator"].notna()]  # nothing to divide by (e.g. no population yet)
     if kpi.window_months > 1:
         wide = _windowed(wide, kpi)
     out = wide[["level", "org_code", "period", "numerator", "denominator"]].copy()

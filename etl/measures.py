@@ -36,7 +36,19 @@ def practice_measures(conn: Connection, periods: list[str] | None = None) -> pd.
         spell_measures(conn, periods),
         care_package_measures(conn, periods),
     ]
-    return pd.concat([p for p in parts if not p.empty], ignore_index=True)
+    return _stacked(parts)
+
+
+def _stacked(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Long measure frames stacked, each with a boolean carried_forward (False where absent)."""
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return pd.DataFrame(columns=[*MEASURE_COLUMNS, "carried_forward"])
+    out = pd.concat(parts, ignore_index=True)
+    if "carried_forward" not in out:
+        out["carried_forward"] = False
+    out["carried_forward"] = out["carried_forward"].fillna(False).astype(bool)
+    return out
 
 
 def network_measures(conn: Connection, periods: list[str] | None = None) -> pd.DataFrame:
@@ -57,9 +69,7 @@ def network_measures(conn: Connection, periods: list[str] | None = None) -> pd.D
         homes["care_home_admissions_65"] = homes[
             ["admissions_65_residential", "admissions_65_nursing"]].sum(axis=1, min_count=1)
         frames.append(_long(homes, ["care_home_admissions_65"]))
-    if not frames:
-        return pd.DataFrame(columns=MEASURE_COLUMNS)
-    return pd.concat(frames, ignore_index=True)
+    return _stacked(frames)
 
 
 def population_measures(conn: Connection, periods: list[str] | None = None) -> pd.DataFrame:
