@@ -117,6 +117,8 @@ def _shift(a: np.ndarray, k: int, fill: Any) -> np.ndarray:
 
 def _polarity_signs(polarity: Any, frame: pd.DataFrame) -> np.ndarray:
     """+1 (higher is better), -1 (lower is better) or 0 (neutral) for every row."""
+    if not isinstance(polarity, pd.Series) and (polarity is None or polarity in _POLARITY_SIGN):
+        return np.full(len(frame), _POLARITY_SIGN.get(polarity, 0))  # one polarity: no lookup
     raw = pd.Series(_per_row(polarity, frame, "polarity"), dtype=object)
     known = raw.isin(list(_POLARITY_SIGN)) | raw.isna()
     if not known.all():
@@ -325,6 +327,8 @@ def _spc_rules(
 
 def _kinds(kind: Any, frame: pd.DataFrame) -> np.ndarray:
     """True where a row is a proportion, False where a rate; anything else is refused."""
+    if isinstance(kind, str) and kind in ("proportion", "rate"):  # one kind for all rows
+        return np.full(len(frame), kind == "proportion")
     kinds = pd.Series(_per_row(kind, frame, "kind"), dtype=object)
     known = kinds.isin(["proportion", "rate"])
     if not known.all():
@@ -524,8 +528,11 @@ def trend_frame(
         chi_proportion = armitage**2 / (p * (1 - p) * spread)
 
         # weighted least squares of rate on time, SE from the 95% interval (_rate_trend)
-        lower, upper = rate_interval(np.where(usable, o, np.nan), n)
-        se = (np.asarray(upper) - np.asarray(lower)) / (2 * z_value(0.95))
+        # (only rate rows: the exact Poisson limits are the slow part)
+        se = np.full(len(group), np.nan)
+        rate = ~proportion & usable
+        lower, upper = rate_interval(o[rate], n[rate])
+        se[rate] = (np.asarray(upper) - np.asarray(lower)) / (2 * z_value(0.95))
         ws, ys = window(1 / se**2), window(o / n)
         w_sum = total(ws)
         x_bar = total([wk * xk for wk, xk in zip(ws, x, strict=True)]) / w_sum
@@ -537,8 +544,9 @@ def trend_frame(
 
         chi_squared = np.where(proportion, chi_proportion, chi_rate)
         sign = np.where(proportion, armitage, slope)
-        p_value = stats.chi2.sf(chi_squared, df=1)
     calculable = full & ~(proportion & ((o_sum == 0) | (o_sum == n_sum)))
+    p_value = np.full(len(group), np.nan)
+    p_value[calculable] = stats.chi2.sf(chi_squared[calculable], df=1)
     marker = np.where(~calculable, "cannot_be_calculated",
                       np.where(p_value >= significance, "no_significant_change",
                                np.where(sign > 0, "increasing", "decreasing")))
