@@ -9,6 +9,7 @@ from datetime import date
 import pandas as pd
 
 from etl.detect import feed_module
+from etl.layouts import layouts_for
 from etl.problems import FeedError, Problem
 from etl.validate import check_duplicates, validate_frame
 
@@ -31,6 +32,7 @@ class TableRows:
 class FactRows:
     tables: dict[str, TableRows] = field(default_factory=dict)
     periods: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was skipped, for the audit
 
     @property
     def affected(self) -> dict[str, set[str]]:
@@ -69,6 +71,9 @@ def fact_rows_for(
     """Validate a parsed frame and build its warehouse rows; FeedError lists every problem."""
     kind = frame_kind(feed, frame)
     module = feed_module(feed)
+    notes: list[str] = []
+    if layouts_for(feed).get(layout, {}).get("scope") == "national" and not frame.empty:
+        frame, notes = _keep_our_organisations(frame, _KEYS[kind][1], known_codes)
     schema = getattr(module, "SCHEMAS", {}).get(layout) or getattr(module, "SCHEMA", None)
     keys, code_column = _KEYS[kind]
     check_codes = code_column is not None and kind != "organisations"
@@ -85,7 +90,31 @@ def fact_rows_for(
             problems += check_duplicates(frame, keys, file)
     if problems:
         raise FeedError(file, problems)
-    return _BUILDERS[kind](frame)
+    rows = _BUILDERS[kind](frame)
+    rows.notes = notes
+    return rows
+
+
+def _keep_our_organisations(
+    frame: pd.DataFrame, code_column: str, known_codes: Callable[[str], set[str]],
+) -> tuple[pd.DataFrame, list[str]]:
+    """Rows of a national publication for organisations in the reference (the others are out
+    of area: skipped and counted, not refused)."""
+    if "period" in frame.columns:
+        period = frame["period"].astype(str)
+    else:  # record-level spells: the admission month
+        period = pd.to_datetime(frame["admission_date"]).dt.strftime("%Y-%m")
+    codes = frame[code_column]
+    ours = codes.isna()  # spells of unknown practice are kept as unattributed
+    for month, index in frame.groupby(period).groups.items():
+        ours.loc[index] |= codes.loc[index].isin(known_codes(str(month)))
+    skipped = int((~ours).sum())
+    if not skipped:
+        return frame, []
+    outside = codes[~ours].nunique()
+    note = (f"{skipped} row(s) of {outside} organisation(s) outside the organisation reference "
+            f"skipped (out of area)")
+    return frame[ours.to_numpy()], [note]
 
 
 def _periods(*series: pd.Series) -> list[str]:

@@ -102,15 +102,18 @@ def load_file(
     try:
         result.feed, result.layout = detect_layout(path, feed_hint)
         frame = feed_module(result.feed).parse(path, result.layout)
-        result.rows_read = len(frame)
+        set_aside: list[Problem] = list(frame.attrs.get("set_aside", []))
+        result.rows_read = len(frame) + len(set_aside)
         with engine.begin() as conn:
             rows = fact_rows_for(result.feed, result.layout, frame, path.name,
                                  today or date.today(), known_codes_reader(conn))
             result.periods = rows.periods
+            notes = rows.notes + ([f"{len(set_aside)} row(s) set aside (see the report)"]
+                                  if set_aside else [])
             load_id = _insert_audit(conn, audit | {
                 "feed": result.feed, "layout": result.layout, "status": "loaded",
                 "periods": ",".join(rows.periods), "rows_read": result.rows_read,
-                "rows_refused": 0})
+                "rows_refused": len(set_aside), "error_summary": "; ".join(notes) or None})
             _add_peer_authorities(conn, rows)
             result.rows_loaded = _replace_rows(conn, rows, load_id, started)
             result.affected = rows.affected
@@ -118,8 +121,11 @@ def load_file(
             conn.execute(update(wh.etl_load).where(wh.etl_load.c.load_id == load_id).values(
                 rows_loaded=result.rows_loaded, archive_path=str(archive_path),
                 finished_at=datetime.now(UTC), duration_s=time.perf_counter() - clock))
-        result.status, result.load_id = "loaded", load_id
+        result.status, result.load_id, result.problems = "loaded", load_id, set_aside
         _move(path, archive_path)
+        if set_aside:
+            _write_report(archive_path, path.name, result,
+                          f"Loaded, with {len(set_aside)} row(s) set aside:")
     except FeedError as exc:
         result.problems = exc.problems
         _refuse(engine, path, result, audit, quarantine / f"{digest[:16]}__{path.name}", clock)
@@ -203,19 +209,23 @@ def _refuse(engine: Engine, path: Path, result: LoadResult, audit: dict, target:
             clock: float) -> None:
     """Quarantine a refused file beside a report of every problem, and audit the refusal."""
     _move(path, target)
-    report = target.with_name(target.name + ".report.txt")
-    report.write_text(
-        f"File: {path.name}\nFeed: {result.feed or 'unknown'}  Layout: {result.layout or '-'}\n"
-        f"Refused: {len(result.problems)} problem(s); nothing from this file was loaded.\n\n"
-        + "\n".join(str(p) for p in result.problems) + "\n",
-        encoding="utf-8",
-    )
+    _write_report(target, path.name, result, f"Refused: {len(result.problems)} problem(s); "
+                  "nothing from this file was loaded.")
     bad_rows = {p.row for p in result.problems if p.row is not None}
     _finish_audit(engine, audit | {
         "feed": result.feed, "layout": result.layout, "status": "refused",
         "rows_read": result.rows_read, "rows_loaded": 0, "rows_refused": len(bad_rows),
         "error_summary": FeedError(path.name, result.problems).summary(limit=10),
         "archive_path": str(target)}, clock)
+
+
+def _write_report(stored: Path, name: str, result: LoadResult, headline: str) -> None:
+    """A plain-text report beside a stored file: every problem with file, row, column, rule."""
+    stored.with_name(stored.name + ".report.txt").write_text(
+        f"File: {name}\nFeed: {result.feed or 'unknown'}  Layout: {result.layout or '-'}\n"
+        f"{headline}\n\n" + "\n".join(str(p) for p in result.problems) + "\n",
+        encoding="utf-8",
+    )
 
 
 def _move(path: Path, target: Path) -> None:

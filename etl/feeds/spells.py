@@ -180,11 +180,14 @@ def _spell_frame(raw: pd.DataFrame, spec: dict, file: str) -> pd.DataFrame:
     # An admission date is what places a spell in a month: blank or a HES sentinel is refused.
     text = _clean(raw["admission_date"])
     no_admission = (text.eq("") | text.isin(spec["sentinel_dates"])).astype(bool)
-    problems += [
+    undated = [
         Problem(file, "admission date is missing (blank, or a sentinel meaning null/invalid: "
                 f"{', '.join(spec['sentinel_dates'])})", int(r), "admission_date", v)
         for r, v in zip(rows[no_admission], raw["admission_date"][no_admission], strict=True)
     ]
+    set_aside = spec.get("bad_rows") == "set_aside"
+    if not set_aside:
+        problems += undated
     sex = _clean(raw["sex"]).map(spec["sex_codes"])
     frame = pd.DataFrame({
         "practice_code": _practice_codes(_clean(raw["practice_code"]), spec),
@@ -197,8 +200,11 @@ def _spell_frame(raw: pd.DataFrame, spec: dict, file: str) -> pd.DataFrame:
             per_value(_clean(raw["primary_diagnosis"]), lambda u: u.str.replace(".", ""))),
         "source_row": rows.astype("int64"),
     }).reset_index(drop=True)
+    if set_aside and undated:
+        frame = frame[~no_admission.to_numpy()].reset_index(drop=True)
     # One report: what could not be read, plus the schema's findings on every other cell.
     refuse(file, sorted(problems, key=lambda q: (q.row or 0, q.column or "")), frame, SCHEMA)
+    frame.attrs["set_aside"] = undated if set_aside else []
     return frame
 
 

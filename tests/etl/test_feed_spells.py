@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import os
 import random
-import re
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
@@ -136,10 +135,22 @@ def test_hes_sentinel_admission_and_bad_values_reported_per_row(tmp_path: Path) 
     found = {(p.file, p.row, p.column, p.value) for p in caught.value.problems}
     assert found == {
         ("bad.csv", 3, "discharge_date", "2024-13-01"),  # reported on the spell's first row
-        ("bad.csv", 6, "admission_date", "1801-01-01"),
         ("bad.csv", 8, "age", "sixty"),
-    }
+    }  # the sentinel admission is set aside, not refused (next test)
     assert all(p.rule for p in caught.value.problems)
+
+
+def test_hes_spell_without_admission_date_is_set_aside_and_listed(tmp_path: Path) -> None:
+    rows = _hes_rows()
+    rows[4][3] = "1801-01-01"  # spell 3's admission date: invalid-date sentinel
+    path = _write_csv(tmp_path / "undated.csv", HES_HEADER, rows)
+    whole = spells.parse(_write_csv(tmp_path / "whole.csv", HES_HEADER, _hes_rows()), "hes_apc")
+    frame = spells.parse(path, "hes_apc")
+    assert len(frame) == len(whole) - 1
+    assert 6 not in set(frame["source_row"])
+    [problem] = frame.attrs["set_aside"]
+    assert (problem.file, problem.row, problem.column, problem.value) == (
+        "undated.csv", 6, "admission_date", "1801-01-01")
 
 
 def test_schema_reports_discharge_before_admission_and_bad_codes(tmp_path: Path) -> None:
@@ -172,20 +183,18 @@ def _hes_independent(path: Path) -> tuple[list[dict], list[int]]:
     return records, sentinel_rows
 
 
-def test_real_artificial_hes_is_refused_with_every_bad_row() -> None:
+def test_real_artificial_hes_sets_aside_undated_spells() -> None:
     path = _need(HES)
     assert spells.detect(path) == "hes_apc"
     records, sentinel_rows = _hes_independent(path)
+    frame = spells.parse(path, "hes_apc")
     # Each episode of this artificial file is its own spell (its fields were generated
-    # independently), so every row's diagnosis is a spell's primary diagnosis.
-    bad_diagnosis = [i + 2 for i, r in enumerate(records)
-                     if r["DIAG_4_01"] and not re.match(r"[A-Z][0-9]{2}", r["DIAG_4_01"])]
-    with pytest.raises(FeedError) as caught:
-        spells.parse(path, "hes_apc")
-    found = sorted((p.row, p.column) for p in caught.value.problems)
-    assert found == sorted([(r, "admission_date") for r in sentinel_rows]
-                           + [(r, "primary_diagnosis") for r in bad_diagnosis])
-    assert all(p.file == HES.name and p.value and p.rule for p in caught.value.problems)
+    # independently): every row is a spell, less those with no usable admission date.
+    assert sentinel_rows
+    assert len(frame) == len(records) - len(sentinel_rows)
+    assert sorted(p.row for p in frame.attrs["set_aside"]) == sentinel_rows
+    assert all(p.file == HES.name and p.column == "admission_date" and p.value
+               for p in frame.attrs["set_aside"])
 
 
 def test_real_artificial_hes_spells_and_unattributed(tmp_path: Path) -> None:
