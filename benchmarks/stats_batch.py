@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import resource
 import time
+import tracemalloc
 from collections.abc import Callable
 
 import numpy as np
@@ -28,10 +29,19 @@ PRACTICES, NETWORKS, KPIS = 6_571, 1_252, 50  # design.md "Scale"
 NATIONAL_SERIES = PRACTICES * KPIS
 
 
-def timed(work: Callable[[], object]) -> float:
+def timed(work: Callable[[], object], memory: bool = False) -> float:
+    """Wall time of ``work``; with ``memory``, run it once more under tracemalloc (which sees
+    numpy's arrays but slows Python allocations, so not timed) and print its peak."""
     start = time.perf_counter()
     work()
-    return time.perf_counter() - start
+    elapsed = time.perf_counter() - start
+    if memory:
+        tracemalloc.start()
+        work()
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        print(f"  (peak allocated during the batch call: {peak:,.0f} MB)")
+    return elapsed
 
 
 def series_frame(series: int, months: int, seed: int = 1) -> pd.DataFrame:
@@ -103,16 +113,19 @@ def bench_series(series: int, months: int, loop_groups: int) -> None:
     frame = series_frame(series, months)
     print(f"{len(frame):,} rows: {series:,} series × {months} months")
     batch = timed(lambda: spc_frame(frame, by=by, polarity="higher", target="target",
-                                    rebase="rebase"))
+                                    rebase="rebase"), memory=True)
     groups = sample_groups(frame, by, loop_groups)
     loop = timed(lambda: [xmr(g.sort_values("period")["value"].dropna(), polarity="higher",
                               target=55.0) for g in groups])
     report("spc_frame", batch, series, loop, len(groups), NATIONAL_SERIES, "series")
 
+    # half the KPIs proportions (Cochran-Armitage), half rates (weighted regression)
+    kinds = pd.Series(np.where(frame["kpi_id"] % 2, "rate", "proportion"), index=frame.index)
     batch = timed(lambda: trend_frame(frame, by=by, numerator="o", denominator="n",
-                                      kind="proportion"))
+                                      kind=kinds), memory=True)
     # the loop answers every row, as trend_frame does: one recent_trend per row
-    loop = timed(lambda: [recent_trend(g["o"].iloc[:end], g["n"].iloc[:end], "proportion")
+    loop = timed(lambda: [recent_trend(g["o"].iloc[:end], g["n"].iloc[:end],
+                                       "rate" if g["kpi_id"].iloc[0] % 2 else "proportion")
                           for g in (g.sort_values("period") for g in groups)
                           for end in range(1, len(g) + 1)])
     report("trend_frame", batch, series, loop, len(groups), NATIONAL_SERIES, "series")
@@ -124,7 +137,7 @@ def bench_funnel(loop_groups: int) -> None:
     for peers in (["kpi_id", "period"], ["kpi_id", "period", "network"]):
         batch = timed(lambda peers=peers: funnel_frame(
             month, by=peers, numerator="o", denominator="n", kind=month["kind"],
-            multiplier=month["multiplier"]))
+            multiplier=month["multiplier"]), memory=True)
         sample = sample_groups(month, peers, 20 if len(peers) == 2 else loop_groups)
         loop = timed(lambda sample=sample: [classify_funnel(
             g["o"], g["n"], kind=g["kind"].iloc[0], multiplier=100.0) for g in sample])

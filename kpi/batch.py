@@ -21,7 +21,7 @@ points of a trend window.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -504,50 +504,78 @@ def trend_frame(
     pos = np.arange(len(group)) - starts[np.cumsum(first) - 1]
     usable = ~np.isnan(o) & ~np.isnan(n) & (n > 0)
 
-    # the window's k-th value (k = 0 the oldest, scored x = k + 1) is the row points-1-k back
-    def window(a: np.ndarray) -> list[np.ndarray]:
-        return [_shift(a, points - 1 - k, np.nan) for k in range(points)]
-
-    def total(terms: list[np.ndarray]) -> np.ndarray:
-        """Σ in window order: numpy sums a handful of values one after another, from 0."""
-        out = np.zeros(len(group))
-        for term in terms:
-            out = out + term
-        return out
-
-    x = np.arange(1, points + 1, dtype=float)
-    full = (pos >= points - 1) & (total(window(usable.astype(float))) == points)
-    os_, ns = window(o), window(n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        # Cochran-Armitage chi-squared for proportions (kpi.trend._proportion_trend)
-        o_sum, n_sum = total(os_), total(ns)
-        p = o_sum / n_sum
-        nx_sum = total([nk * xk for nk, xk in zip(ns, x, strict=True)])
-        armitage = total([ok * xk for ok, xk in zip(os_, x, strict=True)]) - p * nx_sum
-        spread = total([nk * xk for nk, xk in zip(ns, x**2, strict=True)]) - nx_sum**2 / n_sum
-        chi_proportion = armitage**2 / (p * (1 - p) * spread)
-
-        # weighted least squares of rate on time, SE from the 95% interval (_rate_trend)
-        # (only rate rows: the exact Poisson limits are the slow part)
-        se = np.full(len(group), np.nan)
-        rate = ~proportion & usable
-        lower, upper = rate_interval(o[rate], n[rate])
-        se[rate] = (np.asarray(upper) - np.asarray(lower)) / (2 * z_value(0.95))
-        ws, ys = window(1 / se**2), window(o / n)
-        w_sum = total(ws)
-        x_bar = total([wk * xk for wk, xk in zip(ws, x, strict=True)]) / w_sum
-        y_bar = total([wk * yk for wk, yk in zip(ws, ys, strict=True)]) / w_sum
-        sxx = total([wk * (xk - x_bar) ** 2 for wk, xk in zip(ws, x, strict=True)])
-        slope = total([wk * (xk - x_bar) * (yk - y_bar)
-                       for wk, xk, yk in zip(ws, x, ys, strict=True)]) / sxx
-        chi_rate = slope**2 * sxx
-
-        chi_squared = np.where(proportion, chi_proportion, chi_rate)
-        sign = np.where(proportion, armitage, slope)
-    calculable = full & ~(proportion & ((o_sum == 0) | (o_sum == n_sum)))
+    full = pos >= points - 1
+    for k in range(1, points):  # every point of the window usable
+        full &= _shift(usable, k, False)
+    full &= usable
+    chi_squared, sign = np.full(len(group), np.nan), np.full(len(group), np.nan)
+    no_variation = np.zeros(len(group), dtype=bool)
+    for is_proportion in (True, False):
+        # a group is one kind, so each kind's rows hold whole windows
+        rows_of_kind = proportion == is_proportion
+        if rows_of_kind.any():
+            test = _armitage_windows if is_proportion else _weighted_slope_windows
+            chi, slope, flat = test(o[rows_of_kind], n[rows_of_kind], usable[rows_of_kind],
+                                    points)
+            chi_squared[rows_of_kind], sign[rows_of_kind] = chi, slope
+            no_variation[rows_of_kind] = flat
+    calculable = full & ~no_variation
     p_value = np.full(len(group), np.nan)
     p_value[calculable] = stats.chi2.sf(chi_squared[calculable], df=1)
     marker = np.where(~calculable, "cannot_be_calculated",
                       np.where(p_value >= significance, "no_significant_change",
                                np.where(sign > 0, "increasing", "decreasing")))
     return _back(marker, rows, frame.index).rename("trend")
+
+
+def _window_sum(terms: Iterable[np.ndarray], size: int) -> np.ndarray:
+    """Σ of a window's terms in window order: numpy sums a handful of values one after
+    another from 0, so this equals ``.sum()`` on each window bit for bit."""
+    out = np.zeros(size)
+    for term in terms:
+        out += term
+    return out
+
+
+def _window(a: np.ndarray, points: int) -> Iterator[tuple[float, np.ndarray]]:
+    """(x, values) for each point of every row's window: x = 1 the oldest, ``points`` the row."""
+    for k in range(points):
+        yield float(k + 1), _shift(a, points - 1 - k, np.nan)
+
+
+def _armitage_windows(o: np.ndarray, n: np.ndarray, usable: np.ndarray, points: int
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cochran-Armitage chi-squared, its signed numerator, and "no variation to test" (every
+    numerator 0 or each equal to its denominator) of every window, as
+    kpi.trend._proportion_trend computes them."""
+    size = len(o)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        o_sum = _window_sum((ok for _, ok in _window(o, points)), size)
+        n_sum = _window_sum((nk for _, nk in _window(n, points)), size)
+        p = o_sum / n_sum
+        nx_sum = _window_sum((nk * x for x, nk in _window(n, points)), size)
+        numerator = _window_sum((ok * x for x, ok in _window(o, points)), size) - p * nx_sum
+        spread = (_window_sum((nk * x**2 for x, nk in _window(n, points)), size)
+                  - nx_sum**2 / n_sum)
+        chi_squared = numerator**2 / (p * (1 - p) * spread)
+    return chi_squared, numerator, (o_sum == 0) | (o_sum == n_sum)
+
+
+def _weighted_slope_windows(o: np.ndarray, n: np.ndarray, usable: np.ndarray, points: int
+                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted least-squares slope of rate on time (weights 1/SE², SE from the 95% Byar /
+    exact Poisson interval) and its chi-squared for every window, as kpi.trend._rate_trend."""
+    size = len(o)
+    se = np.full(size, np.nan)
+    lower, upper = rate_interval(o[usable], n[usable])
+    se[usable] = (np.asarray(upper) - np.asarray(lower)) / (2 * z_value(0.95))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w, y = 1 / se**2, o / n
+        w_sum = _window_sum((wk for _, wk in _window(w, points)), size)
+        x_bar = _window_sum((wk * x for x, wk in _window(w, points)), size) / w_sum
+        y_bar = _window_sum((wk * yk for (_, wk), (_, yk) in zip(
+            _window(w, points), _window(y, points), strict=True)), size) / w_sum
+        sxx = _window_sum((wk * (x - x_bar) ** 2 for x, wk in _window(w, points)), size)
+        slope = _window_sum((wk * (x - x_bar) * (yk - y_bar) for (x, wk), (_, yk) in zip(
+            _window(w, points), _window(y, points), strict=True)), size) / sxx
+    return slope**2 * sxx, slope, np.zeros(size, dtype=bool)
