@@ -15,8 +15,12 @@ the flat arrays with shifts, cumulative sums and run lengths. Means are taken wi
 rows of a matrix that holds the segments of one length, so the summation order (numpy's
 pairwise sum) and hence every bit of the mean and limits equal those of the single-series
 function; points exactly on a limit are therefore classed the same. The only Python loops
-are over the distinct segment lengths (at most the number of months) and over the five
-points of a trend window.
+are over the distinct segment lengths (at most the number of months), the five points of a
+trend window, and the two kinds (proportion, rate) and two funnel levels.
+
+Memory: spc_frame peaks at about 330 bytes a row (benchmarks/stats_batch.py), so the mart
+should call it per KPI (6,571 practices × 60 months is about 400,000 rows, 130 MB) rather than
+on all KPIs at once.
 """
 
 from __future__ import annotations
@@ -41,17 +45,14 @@ _POLARITY_SIGN = {"higher": 1, "lower": -1}
 # --- shared helpers ----------------------------------------------------------------------------
 
 
-def _sorted_rows(frame: pd.DataFrame, by: Sequence[str], order: str | None) -> tuple[
+def _sorted_rows(frame: pd.DataFrame, by: Sequence[str], order: str) -> tuple[
         np.ndarray, np.ndarray]:
     """Row positions sorted by group then ``order``, and each sorted row's group number."""
     group = frame.groupby(list(by), sort=False, dropna=False).ngroup().to_numpy()
-    if order is None:
-        rows = np.argsort(group, kind="stable")
-    else:
-        key, _ = pd.factorize(frame[order], sort=True)
-        if (key < 0).any():
-            raise ValueError(f"column {order!r} has missing values: every row needs its period")
-        rows = np.lexsort((key, group))
+    key, _ = pd.factorize(frame[order], sort=True)  # any sortable period type
+    if (key < 0).any():
+        raise ValueError(f"column {order!r} has missing values: every row needs its period")
+    rows = np.lexsort((key, group))
     return rows, group[rows]
 
 

@@ -361,3 +361,35 @@ def test_trend_frame_short_and_gappy_windows_cannot_be_calculated():
     assert got.iloc[4] == "increasing"
     assert got.tolist()[5:10] == ["cannot_be_calculated"] * 5  # the gap stays in the window
     assert got.tolist()[10:] == ["increasing"] * 2
+
+
+# --- the exactness the batch functions rest on --------------------------------------------------
+
+
+def test_slice_means_equal_numpy_mean_of_each_slice_bit_for_bit():
+    from kpi.batch import _slice_reduce
+
+    rng = np.random.default_rng(5)
+    counts = rng.integers(0, 300, 400)  # beyond 128, where numpy's pairwise sum recurses
+    values = rng.normal(0, 1, counts.sum()) * 10.0 ** rng.integers(-8, 9, counts.sum())
+    starts = np.cumsum(counts) - counts
+    for how in ("mean", "sum"):
+        got = _slice_reduce(values, starts, counts, how=how)
+        want = [getattr(values[s:s + c], how)() if c else (np.nan if how == "mean" else 0.0)
+                for s, c in zip(starts, counts, strict=True)]
+        assert np.array_equal(got, np.array(want), equal_nan=True)
+
+
+def test_group_quantiles_equal_numpy_quantile_bit_for_bit():
+    from kpi.batch import _group_quantile
+
+    rng = np.random.default_rng(6)
+    sizes = rng.integers(1, 60, 300)
+    group = np.repeat(np.arange(len(sizes)), sizes)
+    z = rng.normal(0, 3, len(group))
+    z[rng.random(len(group)) < 0.01] = np.nan
+    order = rng.permutation(len(group))
+    for q in (0.1, 0.9, 0.5):
+        got = _group_quantile(z[order], group[order], len(sizes), q)
+        want = [np.quantile(z[group == g], q) for g in range(len(sizes))]
+        assert np.array_equal(got, np.array(want), equal_nan=True)
