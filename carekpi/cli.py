@@ -23,8 +23,6 @@ def _settings() -> Settings:
 def _engine(settings: Settings):
     from carekpi.warehouse import make_engine
 
-    if settings.database_url.startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
     return make_engine(settings.database_url)
 
 

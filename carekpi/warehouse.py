@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import (
@@ -247,6 +248,8 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
     """An engine for the warehouse; `schema` pins PostgreSQL's search_path (tests use this)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 60})
+        if engine.url.database and engine.url.database != ":memory:":
+            Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # WAL lets the dashboard read during a load

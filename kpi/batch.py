@@ -199,6 +199,10 @@ def spc_frame(
     mean = _slice_reduce(y, starts, np.where(assessed, base, lengths))
     ranges = np.abs(np.diff(y))  # ranges[i] = |y[i+1] - y[i]|; only in-baseline ones used
     average = _slice_reduce(ranges, starts, np.where(assessed, base - 1, 0))
+    # A flat baseline's centre line is its value exactly (as xmr): a rounded mean would put
+    # every point of a constant series beyond limits of zero width.
+    flat = assessed & (average == 0)
+    mean = np.where(flat, y[np.minimum(starts, len(y) - 1)] if len(y) else mean, mean)
     if settings.screen_moving_ranges:
         seg_after = seg[1:]
         in_base = (pos[1:] >= 1) & (pos[1:] < base[seg_after]) & assessed[seg_after]

@@ -141,7 +141,9 @@ def _limits(baseline: np.ndarray, screen: bool) -> tuple[float, float]:
     if screen:
         # NHSRplotthedots screens once: ranges of 3.267 × the mean or more are dropped
         average = moving[moving < MOVING_RANGE_SCREEN * average].mean()
-    return float(baseline.mean()), float(average)
+    # A flat baseline's centre line is its value exactly, not a rounded mean of it.
+    centre = float(baseline[0]) if not moving.any() else float(baseline.mean())
+    return centre, float(average)
 
 
 def _point_type(direction: int, special: bool, polarity: Polarity) -> str:

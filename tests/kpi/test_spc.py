@@ -223,3 +223,15 @@ def test_golden_performance_has_every_kind_of_point():
     expected = pd.read_csv(GOLDEN / "ae_all_performance.csv")
     assert set(expected["point_type"]) == {
         "common_cause", "special_cause_improvement", "special_cause_concern"}
+
+
+def test_a_constant_series_is_common_cause_not_a_signal():
+    from kpi.batch import spc_frame
+
+    result = xmr([0.1] * 20, polarity="higher", target=0.05)
+    assert not result.points["special_cause"].any()
+    assert result.variation_icon == "common_cause"
+    frame = pd.DataFrame({"org": "A", "period": range(20), "value": [0.1] * 20})
+    batch = spc_frame(frame, by=["org"], polarity="higher")
+    assert batch["spc_special_cause"].isna().all()
+    assert (batch["spc_mean"] == 0.1).all()
