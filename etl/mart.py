@@ -17,11 +17,14 @@ from sqlalchemy.engine import Connection, Engine
 
 from carekpi import warehouse as wh
 from carekpi.settings import Settings
+from etl.annotations import rebase_points
+from etl.mart_statistics import add_statistics
 from etl.measures import cp_measure, network_measures, practice_measures
 from kpi import intervals
 from kpi.catalogue import Kpi, load_catalogue
 from kpi.rag import rag_frame
 from kpi.rollup import rollup
+from kpi.spc import SpcSettings
 from kpi.targets import load_targets
 
 log = logging.getLogger(__name__)
@@ -55,6 +58,10 @@ def rebuild_mart(engine: Engine, affected: dict[str, set[str]] | None = None,
         counts = all_level_counts(conn)
         frame = kpi_values(counts, kpis, today or date.today())
         add_targets_and_rag(frame, settings)
+        add_statistics(frame, kpis, membership=wh.read_frame(conn, select(wh.membership)),
+                       rebases=rebase_points(conn),
+                       settings=SpcSettings(run_length=settings.spc_run_length,
+                                            trend_length=settings.spc_trend_length))
         ids = [k.id for k in kpis]
         conn.execute(delete(wh.kpi_mart).where(wh.kpi_mart.c.kpi_id.in_(ids)))
         written = wh.bulk_insert(conn, wh.kpi_mart, frame)

@@ -1,0 +1,86 @@
+"""The mart's statistics: SPC (Making Data Count), funnel classes and recent trends, computed
+for every KPI x organisation x month at once with the batch functions of `kpi.batch`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kpi.batch import funnel_frame, spc_frame, trend_frame
+from kpi.catalogue import Kpi
+from kpi.rollup import assign_parents
+from kpi.spc import SpcSettings
+
+# Interval method -> the count model of funnels and trend tests (means have neither).
+KIND = {"wilson": "proportion", "byar": "rate"}
+
+
+def add_statistics(frame: pd.DataFrame, kpis: list[Kpi], *, membership: pd.DataFrame,
+                   rebases: pd.DataFrame, settings: SpcSettings) -> None:
+    """Fill the SPC, funnel and trend columns of mart rows in place.
+
+    `membership` (child_code, parent_code, valid_from, valid_to) gives each organisation's peer
+    group: the organisations sharing its parent that month (practices of one network, networks
+    of one place). `rebases` (org_code, period, kpi_id or None) start new SPC limits.
+    """
+    if frame.empty:
+        return
+    for column in ("spc_mean", "spc_lower", "spc_upper"):
+        frame[column] = np.nan
+    for column in ("spc_special_cause", "variation_icon", "assurance_icon", "funnel_class",
+                   "trend"):
+        frame[column] = None
+    frame["_rebase"] = _rebase_flags(frame, rebases)
+    frame["_peer"] = _peer_groups(frame, membership)
+    frame["_den"] = _effective_denominator(frame, {k.id: k for k in kpis})
+    for kpi in kpis:
+        rows = frame["kpi_id"] == kpi.id
+        if not rows.any():
+            continue
+        part = frame.loc[rows]
+        chart = spc_frame(part, by=["org_code", "form"], polarity=kpi.polarity,
+                          target="target", rebase="_rebase", settings=settings)
+        for column in ("spc_mean", "spc_lower", "spc_upper", "spc_special_cause",
+                       "variation_icon", "assurance_icon"):
+            frame.loc[rows, column] = chart[column]
+        kind = KIND.get(kpi.interval)
+        if kind is None:
+            continue
+        frame.loc[rows, "funnel_class"] = funnel_frame(
+            part, by=["form", "period", "level", "_peer"], numerator="numerator",
+            denominator="_den", kind=kind, multiplier=float(kpi.multiplier))
+        frame.loc[rows, "trend"] = trend_frame(part, by=["org_code", "form"],
+                                               numerator="numerator", denominator="_den",
+                                               kind=kind)
+    frame.drop(columns=["_rebase", "_peer", "_den"], inplace=True)
+
+
+def _effective_denominator(frame: pd.DataFrame, kpis: dict[str, Kpi]) -> pd.Series:
+    """The denominator the value is divided by (DToC: adults x days in the month)."""
+    per_day = frame["kpi_id"].map(lambda k: kpis[k].per_day_of_month)
+    days = pd.PeriodIndex(frame["period"], freq="M").days_in_month.to_numpy()
+    return frame["denominator"].astype(float) * np.where(per_day, days, 1)
+
+
+def _peer_groups(frame: pd.DataFrame, membership: pd.DataFrame) -> pd.Series:
+    """Each row's parent that month ('' where it has none: compared with every such peer)."""
+    keys = frame[["org_code", "period"]].drop_duplicates()
+    if membership.empty:
+        return pd.Series("", index=frame.index)
+    parents = assign_parents(keys, membership, child_col="org_code")
+    merged = frame[["org_code", "period"]].merge(parents, on=["org_code", "period"], how="left")
+    return pd.Series(merged["parent_code"].fillna("").to_numpy(), index=frame.index)
+
+
+def _rebase_flags(frame: pd.DataFrame, rebases: pd.DataFrame) -> pd.Series:
+    """True where an annotation recalculates limits (for that KPI, or for every KPI)."""
+    if rebases.empty:
+        return pd.Series(False, index=frame.index)
+    every = rebases[rebases["kpi_id"].isna()][["org_code", "period"]].drop_duplicates()
+    one = rebases[rebases["kpi_id"].notna()][["org_code", "period", "kpi_id"]].drop_duplicates()
+    keys = frame[["org_code", "period", "kpi_id"]]
+    hit_every = keys.merge(every.assign(_hit=True), on=["org_code", "period"], how="left")["_hit"]
+    hit_one = keys.merge(one.assign(_hit=True), on=["org_code", "period", "kpi_id"],
+                         how="left")["_hit"]
+    hits = hit_every.fillna(False).astype(bool) | hit_one.fillna(False).astype(bool)
+    return pd.Series(hits.to_numpy(), index=frame.index)
