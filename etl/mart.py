@@ -81,6 +81,7 @@ def all_level_counts(conn: Connection) -> pd.DataFrame:
     # Practices only (not UNATTRIBUTED spells), and only while open.
     base = base[(base["org_code"].map(level_of) == "practice") & open_then]
     base["level"] = "practice"
+    base["contributors"] = 1
     arriving = network_measures(conn)
     arriving["level"] = arriving["org_code"].map(level_of).fillna("network")
     parts = [base]
@@ -96,7 +97,22 @@ def all_level_counts(conn: Connection) -> pd.DataFrame:
     parts.append(arriving_practice)
     out = pd.concat(parts, ignore_index=True)
     out["carried_forward"] = out["carried_forward"].fillna(False).astype(bool)
+    out["incomplete"] = _incomplete_submissions(out)
     return out
+
+
+def _incomplete_submissions(counts: pd.DataFrame) -> pd.Series:
+    """True for a care-package sum that lacks some practices with a list that month (a late or
+    missing submission): the figure is provisional until they arrive. Only care packages: every
+    practice submits them, whereas no spell row for a practice simply means no admission."""
+    cp = counts["measure"].str.startswith("cp:") & (counts["level"] != "practice")
+    if not cp.any():
+        return pd.Series(False, index=counts.index)
+    listed = counts[counts["measure"] == "registered_patients"].set_index(
+        ["org_code", "period"])["contributors"]
+    expected = pd.MultiIndex.from_frame(counts[["org_code", "period"]]).map(listed.to_dict())
+    expected = pd.Series(expected, index=counts.index, dtype=float)
+    return (cp & (counts["contributors"] < expected)).fillna(False).astype(bool)
 
 
 def _roll_up_long(long: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
@@ -107,10 +123,10 @@ def _roll_up_long(long: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
     """
     if long.empty or members.empty:
         return long.iloc[0:0].copy()
-    facts = long[["org_code", "period", "measure", "value"]].assign(
+    facts = long[["org_code", "period", "measure", "value", "contributors"]].assign(
         carried_forward=long["carried_forward"].fillna(False).astype(int))
     summed = rollup(facts, members, child_col="org_code", by=["measure"],
-                    measures=["value", "carried_forward"],
+                    measures=["value", "carried_forward", "contributors"],
                     unmatched="drop").rename(columns={"parent_code": "org_code"})
     summed["carried_forward"] = summed["carried_forward"] > 0
     return summed
@@ -159,7 +175,7 @@ def _one_kpi(counts: pd.DataFrame, kpi: Kpi, today: date) -> pd.DataFrame:
         return pd.DataFrame()
     wide = rows.pivot_table(index=["level", "org_code", "period"], columns="measure",
                             values="value", aggfunc="sum").rename(columns=wanted)
-    flags = rows.groupby(["level", "org_code", "period"])["carried_forward"].any()
+    flags = rows.groupby(["level", "org_code", "period"])[["carried_forward", "incomplete"]].any()
     wide = wide.join(flags).reset_index()
     for col in ("numerator", "denominator", "spread"):
         if col not in wide:
@@ -180,7 +196,8 @@ def _one_kpi(counts: pd.DataFrame, kpi: Kpi, today: date) -> pd.DataFrame:
     out["carried_forward"] = wide["carried_forward"].astype(bool)
     provisional = {p: kpi.is_provisional(p, today) for p in out["period"].unique()}
     awaiting = out["numerator"].isna() & out["denominator"].notna()  # e.g. a 91-day outcome
-    out["provisional"] = out["period"].map(provisional).astype(bool) | awaiting
+    out["provisional"] = (out["period"].map(provisional).astype(bool) | awaiting
+                          | wide["incomplete"].astype(bool))
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from datetime import date
 
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
@@ -31,3 +32,32 @@ def test_mart_builds_from_partial_feeds(feeds, tmp_path, warehouse, settings):
         assert kpis == {"dtoc_social_care_share"}
     else:
         assert rows == 0
+
+
+def test_a_late_submission_leaves_its_network_provisional_until_it_arrives(
+        tmp_path, warehouse, settings):
+    generate(tmp_path / "demo", months=15, seed=4, end_month="2025-06")
+    late = next((tmp_path / "demo" / "care_packages").glob("*_late_*.csv"))
+    practice = late.stem.rsplit("_", 1)[-1]
+    month = late.stem.split("_")[2]  # care_packages_<YYYY-MM>_late_<code>
+    for feed in ("organisations", "population", "care_packages"):
+        shutil.copytree(tmp_path / "demo" / feed, settings.inbox / feed)
+    shutil.move(settings.inbox / "care_packages" / late.name, tmp_path / late.name)
+    assert not run_inbox(warehouse, settings, today=date(2025, 7, 20), progress=False).failed
+
+    def provisional() -> dict[str, bool]:
+        m = wh.kpi_mart
+        with warehouse.connect() as conn:
+            rows = conn.execute(select(m.c.org_code, m.c.provisional).where(
+                m.c.kpi_id == "cp_diabetes_complete", m.c.period == month,
+                m.c.level.in_(["network", "place"]))).all()
+        return dict(rows)
+
+    network = pd.read_csv(tmp_path / "demo" / "organisations" / "organisations.csv",
+                          dtype=str).set_index("practice_code").loc[practice, "network_code"]
+    before = provisional()
+    assert before[network] is True and before["E09000099"] is True
+    assert sum(before.values()) == 2  # the other networks are complete
+    shutil.move(tmp_path / late.name, settings.inbox / "care_packages" / late.name)
+    assert not run_inbox(warehouse, settings, today=date(2025, 7, 20), progress=False).failed
+    assert not any(provisional().values())
