@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Integer, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from carekpi import warehouse as wh
@@ -173,8 +173,9 @@ def _supersede(conn: Connection, table, keys: pd.DataFrame, load_id: int, when: 
     hit = existing.merge(keys, on=[code_col, period_col])
     if hit.empty:
         return
-    measures = [c for c in hit.columns if c not in (code_col, period_col, "load_id")
-                and pd.api.types.is_numeric_dtype(hit[c])]
+    measures = [c.name for c in table.columns  # the count columns, whatever pandas inferred
+                if isinstance(c.type, Integer) and c.name != "load_id"]
+    hit[measures] = hit[measures].apply(pd.to_numeric)
     grouped = hit.groupby([code_col, period_col], dropna=False)
     summary = grouped[measures].sum(min_count=1).join(grouped["load_id"].max())
     summary["rows"] = grouped.size()
