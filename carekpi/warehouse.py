@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    false,
     text,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -187,6 +188,8 @@ kpi_mart = Table(
     Column("trend", String(24)),
     Column("provisional", Boolean, nullable=False, default=False),
     Column("carried_forward", Boolean, nullable=False, default=False),
+    # a count from 1 to 7 (kpis.md): shown as '*' wherever the row leaves the system
+    Column("suppressed", Boolean, nullable=False, default=False, server_default=false()),
     Index("ix_kpi_mart_kpi_period_level", "kpi_id", "period", "level"),
     Index("ix_kpi_mart_org_kpi", "org_code", "kpi_id", "form"),
 )

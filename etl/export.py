@@ -44,10 +44,8 @@ def mart_rows(engine: Engine, *, kpi_id: str | None = None, level: str | None = 
 def export_mart(engine: Engine, out: Path, *, suppress: bool = True, **filters) -> int:
     """Write the filtered mart to `out` as CSV; returns the number of rows written."""
     rows = mart_rows(engine, **filters)
-    if suppress:
+    if suppress:  # with --no-suppress the mart's flag still says which rows are small
         rows = suppress_frame(rows, ["numerator", "denominator"], VALUE_COLUMNS)
-    else:
-        rows["suppressed"] = False
     extra = [c for c in rows.columns if c not in EXPORT_COLUMNS and c not in ("load_id",)]
     rows[[*EXPORT_COLUMNS, *extra]].to_csv(out, index=False)
     return len(rows)

@@ -25,6 +25,7 @@ from kpi.catalogue import Kpi, load_catalogue
 from kpi.rag import rag_frame
 from kpi.rollup import rollup
 from kpi.spc import SpcSettings
+from kpi.suppression import is_small
 from kpi.targets import load_targets
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ def rebuild_mart(engine: Engine, affected: dict[str, set[str]] | None = None,
         counts = all_level_counts(conn)
         frame = kpi_values(counts, kpis, today or date.today())
         add_targets_and_rag(frame, settings)
+        frame["suppressed"] = is_small(frame["numerator"]) | is_small(frame["denominator"])
         add_statistics(frame, kpis, membership=wh.read_frame(conn, select(wh.membership)),
                        rebases=rebase_points(conn),
                        settings=SpcSettings(run_length=settings.spc_run_length,
