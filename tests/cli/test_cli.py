@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 
 from carekpi.cli import cli
+from carekpi.migrate import alembic_config
 from etl.export import EXPORT_COLUMNS
 
 
@@ -20,7 +22,8 @@ def workspace(tmp_path_factory) -> dict[str, str]:
     runner = CliRunner()
     upgraded = runner.invoke(cli, ["db", "upgrade"], env=env)
     assert upgraded.exit_code == 0, upgraded.output
-    assert "revision 0001" in upgraded.output
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert f"revision {head}" in upgraded.output
     generated = runner.invoke(cli, ["demo", "generate", "--out", str(root / "data" / "inbox"),
                                     "--months", "4", "--end-month", "2025-06"], env=env)
     assert generated.exit_code == 0, generated.output
