@@ -93,8 +93,9 @@ def rename_by_aliases(
     """Columns renamed to canonical names via folded aliases; missing required ones are refused."""
     by_fold = {fold_label(c): c for c in frame.columns}
     mapping: dict[str, str] = {}
-    for canonical, names in aliases.items():
-        for name in [canonical, *names]:
+    required = list(required)
+    for canonical in [*aliases, *(r for r in required if r not in aliases)]:
+        for name in [canonical, *aliases.get(canonical, [])]:
             if fold_label(name) in by_fold:
                 mapping[by_fold[fold_label(name)]] = canonical
                 break

@@ -98,3 +98,20 @@ def test_payments_follow_network_values_at_quarter_ends(workspace):
     assert set(q4["year"]) == {"2024/25"}
     assert (merged.loc[merged["quarter"] == 1, "share_to_date"] == expected[
         merged["quarter"] == 1] / 4).all()
+
+
+def test_annotations_load_and_bad_rows_named(workspace):
+    root = Path(workspace["ROOT"])
+    good = root / "notes.csv"
+    good.write_text("org_code,period,text,rebase\nU00002,2025-05,rapid response team started,"
+                    "true\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["annotations", "load", str(good)], env=workspace)
+    assert result.exit_code == 0, result.output
+    assert "1 annotations loaded" in result.output
+    bad = root / "bad_notes.csv"
+    bad.write_text("org_code,period,text,rebase\nZZZ999,2025-5,x,maybe\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["annotations", "load", str(bad)], env=workspace)
+    assert result.exit_code == 1
+    for said in ("row 2, column 'org_code'", "column 'period'", "column 'rebase'"):
+        assert said in result.output
+    assert "Traceback" not in result.output
