@@ -197,8 +197,13 @@ def _organisations(frame: pd.DataFrame) -> FactRows:
             linked = has[has[pcode].notna() & (has[pcode] != "")]
             if level == "practice":
                 link = linked[[code, pcode, "valid_from", "valid_to"]]
-            else:  # higher levels: one open membership from the first time the pair is seen
-                link = linked.groupby([code, pcode], as_index=False)["valid_from"].min()
+            else:  # higher levels: one open membership, to the parent most of its rows name
+                link = linked.groupby([code, pcode], as_index=False).agg(
+                    valid_from=("valid_from", "min"), rows=("valid_from", "size"))
+                # A network can span places (PCNs crossing CCG borders): it belongs to the
+                # place of most of its practices (ties: the first code), never to two at once.
+                link = link.sort_values([code, "rows", pcode], ascending=[True, False, True])
+                link = link.drop_duplicates(code)[[code, pcode, "valid_from"]]
                 link["valid_to"] = None
             links.append(link.set_axis(["child_code", "parent_code", "valid_from", "valid_to"],
                                        axis=1).drop_duplicates(["child_code", "parent_code",

@@ -29,6 +29,9 @@ def national_reference() -> pd.DataFrame:
     return frame
 
 
+UNALLOCATED_PCN = "U"
+
+
 def national_geography(months: Months, story: Story | None = None) -> Geography:
     """England's practices, PCNs (networks), CCGs (places) and STPs (systems)."""
     story = story or Story()
@@ -54,11 +57,13 @@ def national_geography(months: Months, story: Story | None = None) -> Geography:
         "copd_prevalence": ref["copd_register"] / size,
     })
     first = min(str(months.starts[0]), "2019-07-01")
+    # QOF's PCN 'U' means "unallocated": those 54 practices belong to no network.
+    unallocated = ref["pcn_code"] == UNALLOCATED_PCN
     memberships = pd.DataFrame({
         "practice_code": ref["practice_code"],
         "practice_name": ref["practice_name"],
-        "network_code": ref["pcn_code"],
-        "network_name": ref["pcn_name"],
+        "network_code": ref["pcn_code"].where(~unallocated, ""),
+        "network_name": ref["pcn_name"].where(~unallocated, ""),
         "place_code": ref["ccg_code"],
         "place_name": ref["ccg_name"],
         "system_code": ref["stp_code"],
@@ -66,7 +71,8 @@ def national_geography(months: Months, story: Story | None = None) -> Geography:
         "valid_from": first,
         "valid_to": "",
     })
-    networks = memberships.drop_duplicates("network_code").sort_values("network_code")[
+    networks = memberships[memberships["network_code"] != ""].drop_duplicates(
+        "network_code").sort_values("network_code")[
         ["network_code", "network_name", "place_code", "place_name"]
     ].reset_index(drop=True)
     return Geography("national", practices, networks, memberships, "E92000001", "England")

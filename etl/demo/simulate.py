@@ -102,7 +102,7 @@ def active_mask(geo: Geography, months: Months) -> np.ndarray:
 
 
 def network_index(geo: Geography, months: Months) -> np.ndarray:
-    """Each practice's network (position in geo.networks) at the end of each month, -1 if shut."""
+    """Each practice's network (position in geo.networks) each month; -1 if shut or in none."""
     codes = geo.practices["practice_code"].to_numpy()
     pos = {c: i for i, c in enumerate(codes)}
     net_pos = {c: i for i, c in enumerate(geo.networks["network_code"])}
@@ -112,7 +112,7 @@ def network_index(geo: Geography, months: Months) -> np.ndarray:
     vt_raw = m["valid_to"].fillna("").astype(str).to_numpy()
     vt_all = np.where(vt_raw == "", "9999-12-31", vt_raw).astype("datetime64[D]")
     p_idx = np.array([pos[c] for c in m["practice_code"]])
-    n_idx = np.array([net_pos[c] for c in m["network_code"]])
+    n_idx = np.array([net_pos.get(c, -1) for c in m["network_code"]])  # -1: in no network
     for t, start in enumerate(months.starts):
         # Membership valid on the month's first day (the roll-up's rule; the demo's events all
         # fall on the first of a month).
