@@ -57,7 +57,7 @@ def national_geography(months: Months, story: Story | None = None) -> Geography:
         "copd_prevalence": ref["copd_register"] / size,
     })
     first = min(str(months.starts[0]), "2019-07-01")
-    # QOF's PCN 'U' means "unallocated": those 54 practices belong to no network.
+    # QOF's PCN 'U' means "unallocated": those 70 practices belong to no network.
     unallocated = ref["pcn_code"] == UNALLOCATED_PCN
     memberships = pd.DataFrame({
         "practice_code": ref["practice_code"],

@@ -359,9 +359,9 @@ def test_national_scale_reproduces_the_real_geography(tmp_path: Path) -> None:
     orgs = pd.read_csv(tmp_path / "organisations" / "organisations.csv", dtype=str,
                        keep_default_na=False)
     assert orgs["practice_code"].nunique() == 6571
-    # The real file's 1,252 PCN codes include 'U' ("unallocated", 54 practices): no network.
+    # The real file's 1,252 PCN codes include 'U' ("unallocated", 70 practices): no network.
     assert orgs.loc[orgs["network_code"] != "", "network_code"].nunique() == 1251
-    assert (orgs["network_code"] == "").sum() == 54
+    assert (orgs["network_code"] == "").sum() == 70
     pop = pd.read_csv(tmp_path / "population" / f"gp-reg-pat-prac-quin-age_{END}.csv",
                       dtype={"ORG_CODE": str}, usecols=["TYPE", "ORG_CODE", "SEX", "AGE_GROUP_5",
                                                         "NUMBER_OF_PATIENTS"])
