@@ -102,6 +102,9 @@ def etl_run(inbox: Path | None) -> None:
         upgrade(engine)  # inside the lock: two first runs never migrate at once
         summary = run_inbox(engine, settings, inbox=inbox, stop=stopping)
     for result in summary.results:
+        if result.status == "loaded" and result.problems:
+            click.echo(f"LOADED {result.file} with {len(result.problems)} row(s) set aside "
+                       "(see the report beside the archived file)", err=True)
         if result.status == "refused":
             click.echo(f"REFUSED {result.file}:", err=True)
             for problem in result.problems[:20]:
