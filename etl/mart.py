@@ -19,7 +19,7 @@ from carekpi import warehouse as wh
 from carekpi.settings import Settings
 from etl.annotations import rebase_points
 from etl.mart_statistics import add_statistics
-from etl.measures import cp_measure, network_measures, practice_measures
+from etl.measures import cp_measure, days_in_month, network_measures, practice_measures
 from kpi import intervals
 from kpi.catalogue import Kpi, load_catalogue
 from kpi.rag import rag_frame
@@ -225,7 +225,7 @@ def _add_value_and_intervals(out: pd.DataFrame, spread: pd.Series, kpi: Kpi) -> 
     den = out["denominator"].astype(float)
     scale = float(kpi.multiplier)
     if kpi.per_day_of_month:  # DToC: delayed days / days in month = average beds per day
-        days = pd.PeriodIndex(out["period"], freq="M").days_in_month.to_numpy()
+        days = days_in_month(out["period"])
         den = den * days
     with np.errstate(divide="ignore", invalid="ignore"):
         out["value"] = np.where(den > 0, num / den * scale, np.nan)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from etl.measures import days_in_month
 from kpi.batch import funnel_frame, spc_frame, trend_frame
 from kpi.catalogue import Kpi
 from kpi.rollup import assign_parents
@@ -58,7 +59,7 @@ def add_statistics(frame: pd.DataFrame, kpis: list[Kpi], *, membership: pd.DataF
 def _effective_denominator(frame: pd.DataFrame, kpis: dict[str, Kpi]) -> pd.Series:
     """The denominator the value is divided by (DToC: adults x days in the month)."""
     per_day = frame["kpi_id"].map(lambda k: kpis[k].per_day_of_month)
-    days = pd.PeriodIndex(frame["period"], freq="M").days_in_month.to_numpy()
+    days = days_in_month(frame["period"])
     return frame["denominator"].astype(float) * np.where(per_day, days, 1)
 
 
