@@ -26,6 +26,8 @@ class TableRows:
     frame: pd.DataFrame
     keys: list[str]
     revise: bool = True  # keep the replaced figures in etl_revision
+    table: str | None = None  # the warehouse table, when not the entry's own name
+    fill_only: bool = False  # add rows only for keys the table does not have yet
 
 
 @dataclass
@@ -39,6 +41,7 @@ class FactRows:
         """Periods each table gained or changed: what the mart must rebuild."""
         out: dict[str, set[str]] = {}
         for name, rows in self.tables.items():
+            name = rows.table or name
             period_col = next((k for k in rows.keys if "period" in k), None)
             out[name] = set(rows.frame[period_col].dropna()) if period_col else set()
         return out
@@ -92,7 +95,20 @@ def fact_rows_for(
         raise FeedError(file, problems)
     rows = _BUILDERS[kind](frame)
     rows.notes = notes
+    if kind == "organisations" and layouts_for(feed).get(layout, {}).get("place_is_commissioner"):
+        _commissioner_places_fill_only(rows, set(frame["practice_code"].dropna()))
     return rows
+
+
+def _commissioner_places_fill_only(rows: FactRows, practices: set[str]) -> None:
+    """Network->place links from a commissioner column are added only where none exists."""
+    links = rows.tables.get("membership")
+    if links is None:
+        return
+    higher = ~links.frame["child_code"].isin(practices)
+    rows.tables["membership"] = TableRows(links.frame[~higher], links.keys, revise=False)
+    rows.tables["membership_fill"] = TableRows(links.frame[higher], links.keys, revise=False,
+                                               table="membership", fill_only=True)
 
 
 def _keep_our_organisations(

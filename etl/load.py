@@ -152,15 +152,26 @@ def _add_peer_authorities(conn: Connection, rows: FactRows) -> None:
 def _replace_rows(conn: Connection, rows: FactRows, load_id: int, when: datetime) -> int:
     """Write a file's rows, replacing what earlier loads held for the same keys."""
     written = 0
-    for table_name, part in rows.tables.items():
-        table = wh.metadata.tables[table_name]
+    for name, part in rows.tables.items():
+        table = wh.metadata.tables[part.table or name]
         keys = part.frame[part.keys].drop_duplicates()
+        if part.fill_only:
+            written += wh.bulk_insert(conn, table, _not_yet_in(conn, table, part).assign(
+                load_id=load_id))
+            continue
         if part.revise:
             _supersede(conn, table, keys, load_id, when)
         else:
             wh.delete_keys(conn, table, keys)
         written += wh.bulk_insert(conn, table, part.frame.assign(load_id=load_id))
     return written
+
+
+def _not_yet_in(conn: Connection, table, part) -> pd.DataFrame:
+    """The rows of `part` whose key the table does not hold yet."""
+    column = part.keys[0]
+    have = set(conn.execute(select(table.c[column]).distinct()).scalars())
+    return part.frame[~part.frame[column].isin(have)]
 
 
 def _supersede(conn: Connection, table, keys: pd.DataFrame, load_id: int, when: datetime) -> None:

@@ -141,9 +141,17 @@ def _write_story(summary: GenerationSummary, geo: Geography, window: Months,
 
 
 def _write_organisations(summary: GenerationSummary, geo: Geography) -> None:
+    """The native CSV (the whole hierarchy, with dates) and the ODS ePCN workbook (practice to
+    PCN relationships, as ODS publishes them; its CCG is the commissioner, not the place)."""
     path = summary.out / "organisations" / "organisations.csv"
     writers.write_frame(path, geo.memberships)
     summary.files.append(path)
+    ccg = geo.practices[["practice_code", "ccg_code"]].assign(
+        ccg_name=lambda f: "NHS " + f["ccg_code"] + " CCG")
+    linked = geo.memberships[geo.memberships["network_code"] != ""].merge(ccg, on="practice_code")
+    epcn = summary.out / "organisations" / "ePCN.xlsx"
+    writers.write_epcn_workbook(epcn, linked)
+    summary.files.append(epcn)
     summary.add("organisations", None, rows=len(geo.memberships),
                 practices=geo.memberships["practice_code"].nunique(),
                 networks=geo.memberships["network_code"].nunique())

@@ -224,6 +224,44 @@ def write_dtoc_workbook(path: Path, period: str, rows: Sequence[Mapping[str, obj
     save_workbook_fixed(wb, path)
 
 
+# ODS ePCN workbook headers (the 2022 edition's spelling, line breaks included).
+EPCN_PARTNER_HEADER = [
+    "Partner\nOrganisation\nCode", "Partner\nName", "Practice\nParent\nCCG Code",
+    "Practice\nParent\nCCG Name", "PCN Code", "PCN Name", "PCN Parent\nCCG Code",
+    "PCN Parent\nCCG Name", "Practice to PCN\nRelationship\nStart Date",
+    "Practice to PCN\nRelationship\nEnd Date", "Practice CCG and PCN\nCCG Match ",
+]
+EPCN_DETAILS_HEADER = ["PCN Code", "PCN Name", "Current Clinical \nCommissioning \nGroup Code",
+                       "Clinical\nCommissioning\nGroup Name", "Open Date", "Close Date"]
+
+
+def write_epcn_workbook(path: Path, relationships: pd.DataFrame) -> None:
+    """The ODS ePCN workbook: PCN details and one row per practice-PCN relationship.
+
+    `relationships` columns: practice_code, practice_name, ccg_code, ccg_name, network_code,
+    network_name, valid_from, valid_to (ISO text, blank = open). Dates are written as ODS
+    does, YYYYMMDD text.
+    """
+    def ods_date(value: str) -> str | None:
+        return value.replace("-", "") if value else None
+
+    wb = Workbook()
+    details = wb.active
+    details.title = "PCNDetails"
+    details.append(EPCN_DETAILS_HEADER)
+    pcns = relationships.sort_values("valid_from").drop_duplicates("network_code")
+    for row in pcns.sort_values("network_code").itertuples():
+        details.append([row.network_code, row.network_name, row.ccg_code, row.ccg_name,
+                        ods_date(row.valid_from), ""])
+    partners = wb.create_sheet("PCN Core Partner Details")
+    partners.append(EPCN_PARTNER_HEADER)
+    for row in relationships.itertuples():
+        partners.append([row.practice_code, row.practice_name.upper(), row.ccg_code,
+                         row.ccg_name, row.network_code, row.network_name.upper(), row.ccg_code,
+                         row.ccg_name, ods_date(row.valid_from), ods_date(row.valid_to), True])
+    save_workbook_fixed(wb, path)
+
+
 def save_workbook_fixed(wb: Workbook, path: Path) -> None:
     """Save a workbook with fixed document and zip times, so the bytes depend only on content."""
     buffer = io.BytesIO()

@@ -392,3 +392,18 @@ def test_reference_file_matches_its_sources() -> None:
     dm = prev[prev["GROUP_CODE"] == "DM"].set_index("PRACTICE_CODE")["REGISTER"]
     assert ref.set_index("practice_code")["diabetes_register"].astype(int).sum() == dm.sum()
     assert (ref["imd_score"] != "").all()
+
+
+def test_epcn_workbook_carries_the_same_relationships_as_the_native_file(tmp_path: Path) -> None:
+    generate(tmp_path, months=2, end_month=END)
+    native = pd.read_csv(tmp_path / "organisations" / "organisations.csv", dtype=str,
+                         keep_default_na=False)
+    sheet = pd.read_excel(tmp_path / "organisations" / "ePCN.xlsx",
+                          sheet_name="PCN Core Partner Details", dtype=str).fillna("")
+    sheet.columns = [c.replace("\n", " ").strip() for c in sheet.columns]
+    got = set(zip(sheet["Partner Organisation Code"], sheet["PCN Code"],
+                  sheet["Practice to PCN Relationship Start Date"],
+                  sheet["Practice to PCN Relationship End Date"], strict=True))
+    want = {(r.practice_code, r.network_code, r.valid_from.replace("-", ""),
+             r.valid_to.replace("-", "")) for r in native.itertuples()}
+    assert got == want
