@@ -59,7 +59,7 @@ def kpi_series(kpi_id: str, org_code: str, form: str = "month") -> pd.DataFrame:
 
     Columns: period, level, numerator, denominator, value, lower_95, upper_95, target, rag,
     spc_mean, spc_lower, spc_upper, spc_special_cause, variation_icon, assurance_icon, trend,
-    provisional.
+    provisional, suppressed (the true values: callers apply `kpi.suppression` before display).
     """
     return _run("kpi_series", kpi_id, org_code, form)
 
@@ -85,7 +85,7 @@ def _q_kpi_series(conn, kpi_id: str, org_code: str, form: str) -> pd.DataFrame:
     cols = [m.c[c] for c in (
         "period", "level", "numerator", "denominator", "value", "lower_95", "upper_95",
         "target", "rag", "spc_mean", "spc_lower", "spc_upper", "spc_special_cause",
-        "variation_icon", "assurance_icon", "trend", "provisional")]
+        "variation_icon", "assurance_icon", "trend", "provisional", "suppressed")]
     return wh.read_frame(conn, select(*cols).where(
         m.c.kpi_id == kpi_id, m.c.org_code == org_code, m.c.form == form).order_by(m.c.period))
 

@@ -9,6 +9,7 @@ from dash import Input, Output, callback, dcc, html
 
 from dashboard import ids, queries
 from kpi.catalogue import get_kpi
+from kpi.suppression import is_small
 
 dash.register_page(__name__, path="/kpi", name="KPI", title="KPI · carekpi")
 
@@ -89,19 +90,36 @@ def update_chart(kpi_id: str | None, org_code: str | None):
     return kpi_panel(kpi_id, org_code)
 
 
+def shown(series: pd.DataFrame) -> pd.DataFrame:
+    """The series fit to leave the system: values and limits built on counts of 1-7 removed."""
+    if series.empty:
+        return series
+    out = series.copy()
+    out["suppressed"] = out["suppressed"].astype(bool) | is_small(out["numerator"]) | is_small(
+        out["denominator"])
+    out.loc[out["suppressed"], ["value", "lower_95", "upper_95"]] = float("nan")
+    return out
+
+
 def kpi_panel(kpi_id: str | None, org_code: str | None) -> tuple[go.Figure, str]:
     """Figure and caption for one KPI and organisation (empty with a reason when no data)."""
     if not kpi_id or not org_code:
         return go.Figure(), "No data loaded yet: run `carekpi etl run`."
     names = queries.organisations().set_index("org_code")["org_name"]
     area_code = next(iter(queries.area_codes()), None)
-    org = queries.kpi_series(kpi_id, org_code)
-    area = queries.kpi_series(kpi_id, area_code) if area_code and area_code != org_code \
+    org = shown(queries.kpi_series(kpi_id, org_code))
+    area = shown(queries.kpi_series(kpi_id, area_code)) if area_code and area_code != org_code \
         else org.iloc[0:0]
     org_label = f"{names.get(org_code) or org_code} ({org_code})"
     area_label = f"{names.get(area_code) or area_code} (area)"
-    latest = org.iloc[-1] if not org.empty else None
+    if org.empty:
+        return go.Figure(), f"No {_title(kpi_id)} values for {org_label}."
+    latest = org["value"].iloc[-1]
     caption = (f"{org_label}: {_title(kpi_id)} by month, {org['period'].iloc[0]} to "
-               f"{org['period'].iloc[-1]}; latest {latest['value']:.2f}"
-               if latest is not None else f"No {_title(kpi_id)} values for {org_label}.")
+               f"{org['period'].iloc[-1]}; latest "
+               + ("* (small number)" if pd.isna(latest) else f"{latest:.2f}"))
+    hidden = int(org["suppressed"].sum())
+    if hidden:
+        caption += (f". {hidden} month(s) not shown: counts from 1 to 7 are suppressed to "
+                    "protect privacy")
     return series_figure(kpi_id, org, area, org_label, area_label), caption
