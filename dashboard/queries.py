@@ -64,6 +64,15 @@ def kpi_series(kpi_id: str, org_code: str, form: str = "month") -> pd.DataFrame:
     return _run("kpi_series", kpi_id, org_code, form)
 
 
+def org_latest(org_code: str) -> pd.DataFrame:
+    """Every monthly KPI row of one organisation, newest first (for tiles and comparisons).
+
+    Columns: kpi_id, period, numerator, denominator, value, target, rag, variation_icon,
+    assurance_icon, trend, provisional, suppressed.
+    """
+    return _run("org_latest", org_code)
+
+
 def area_codes() -> list[str]:
     """Codes of the places that have networks of their own (the area, not its peers)."""
     return _run("area_codes")["org_code"].tolist()
@@ -97,7 +106,17 @@ def _q_area_codes(conn) -> pd.DataFrame:
         o.c.level == "place", o.c.org_code.in_(parents)).order_by(o.c.org_code))
 
 
+def _q_org_latest(conn, org_code: str) -> pd.DataFrame:
+    m = wh.kpi_mart
+    cols = [m.c[c] for c in ("kpi_id", "period", "numerator", "denominator", "value", "target",
+                             "rag", "variation_icon", "assurance_icon", "trend", "provisional",
+                             "suppressed")]
+    return wh.read_frame(conn, select(*cols).where(m.c.org_code == org_code, m.c.form == "month")
+                         .order_by(m.c.kpi_id, m.c.period.desc()))
+
+
 _QUERIES = {
+    "org_latest": _q_org_latest,
     "area_codes": _q_area_codes,
     "organisations": _q_organisations,
     "kpi_ids": _q_kpi_ids,

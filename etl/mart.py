@@ -189,6 +189,10 @@ def _one_kpi(counts: pd.DataFrame, kpi: Kpi, today: date) -> pd.DataFrame:
     if kpi.spread_measure:
         wide.loc[zero, "spread"] = 0
     wide = wide[wide["denominator"].notna()]  # nothing to divide by (e.g. no population yet)
+    # A month the numerator's feed has not reached yet has no row, unless the KPI's numerator
+    # arrives later by design (reablement's 91-day outcome): then the row waits, provisional.
+    if not kpi.provisional_days:
+        wide = wide[wide["numerator"].notna() | covered.loc[wide.index]]
     if kpi.window_months > 1:
         wide = _windowed(wide, kpi)
     out = wide[["level", "org_code", "period", "numerator", "denominator"]].copy()

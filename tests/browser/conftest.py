@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from datetime import date
 from pathlib import Path
 
@@ -38,8 +39,10 @@ def demo_warehouse(tmp_path_factory) -> Settings:
 
 @pytest.fixture
 def server_port() -> int:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    return 8060 + int(worker.removeprefix("gw") or 0)
+    """A port free right now (each test and each xdist worker gets its own)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @pytest.fixture

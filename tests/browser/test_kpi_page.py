@@ -66,3 +66,20 @@ def test_choosing_a_practice_shows_its_series(browser, demo_warehouse, server_po
     browser.wait_for_contains_text(f"#{ids.KPI_CAPTION}", code, timeout=10)
     browser.driver.save_screenshot(str(output_dir / "kpi_page_practice.png"))
     assert browser.get_logs() == [], browser.get_logs()
+
+
+def test_overview_tiles_show_the_area_latest_values(browser, demo_warehouse, server_port,
+                                                    output_dir):
+    browser.start_server(create_app(demo_warehouse), port=server_port)
+    browser.driver.get(browser.server_url + "/")
+    tile = browser.wait_for_element("#tile-ea_rate .tile-value", timeout=20)
+    m = wh.kpi_mart
+    with make_engine(demo_warehouse.database_url).connect() as conn:
+        area_code = conn.execute(select(wh.membership.c.parent_code).where(
+            wh.membership.c.parent_code.like("E%")).limit(1)).scalar()
+        latest = conn.execute(select(m.c.value).where(
+            m.c.kpi_id == "ea_rate", m.c.org_code == area_code, m.c.form == "month")
+            .order_by(m.c.period.desc()).limit(1)).scalar()
+    assert tile.text == f"{latest:,.{2}f} per 1,000"
+    browser.driver.save_screenshot(str(output_dir / "overview.png"))
+    assert browser.get_logs() == [], browser.get_logs()
