@@ -47,9 +47,9 @@ def detect_layout(path: Path, feed_hint: str | None = None) -> tuple[str, str]:
 def _nearest_csv_layout(path: Path, feed: str | None) -> list[Problem]:
     """For a CSV that nearly matches a layout of its folder's feed (at least half its required
     columns found), say which required columns are missing, and what names they may have."""
+    from etl.layout_reader import first_csv_row
     from etl.layouts import layouts_for
     from etl.readers import fold_label
-    from etl.validate import first_csv_row
 
     if feed not in FEED_NAMES:
         return []

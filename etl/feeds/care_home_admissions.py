@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 
 from etl.feeds import CANONICAL_COLUMNS
-from etl.feeds.delayed_transfers import org_period_schema, parse_org_period_csv
+from etl.layout_reader import detect_by_layouts
 from etl.layouts import layouts_for
-from etl.validate import detect_by_layouts
+from etl.org_month_csv import org_period_schema, parse_org_period_csv
 
 FEED = "care_home_admissions"
 COLUMNS = CANONICAL_COLUMNS[FEED]

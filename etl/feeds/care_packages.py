@@ -14,8 +14,9 @@ import pandas as pd
 import pandera.pandas as pa
 
 from etl.feeds import CANONICAL_COLUMNS
+from etl.layout_reader import detect_by_layouts, read_by_layout, read_counts
 from etl.layouts import layouts_for
-from etl.validate import PERIOD_PATTERN, detect_by_layouts, read_by_layout, read_counts, refuse
+from etl.validate import PERIOD_PATTERN, refuse
 
 FEED = "care_packages"
 COLUMNS = CANONICAL_COLUMNS[FEED]

@@ -16,19 +16,11 @@ import pandas as pd
 import pandera.pandas as pa
 
 from etl.feeds import CANONICAL_COLUMNS
+from etl.layout_reader import detect_by_layouts, map_unique, read_by_layout, read_counts, read_dates
 from etl.layouts import layouts_for
 from etl.problems import FeedError, Problem
 from etl.readers import fold_label
-from etl.validate import (
-    PERIOD_PATTERN,
-    detect_by_layouts,
-    map_unique,
-    problems_at,
-    read_by_layout,
-    read_counts,
-    read_dates,
-    refuse,
-)
+from etl.validate import PERIOD_PATTERN, problems_at, refuse
 
 FEED = "population"
 COLUMNS = CANONICAL_COLUMNS[FEED]

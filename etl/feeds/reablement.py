@@ -14,9 +14,9 @@ import pandas as pd
 import pandera.pandas as pa
 
 from etl.feeds import CANONICAL_COLUMNS
-from etl.feeds.delayed_transfers import org_period_schema, parse_org_period_csv
+from etl.layout_reader import detect_by_layouts
 from etl.layouts import layouts_for
-from etl.validate import detect_by_layouts
+from etl.org_month_csv import org_period_schema, parse_org_period_csv
 
 FEED = "reablement"
 COLUMNS = CANONICAL_COLUMNS[FEED]

@@ -14,15 +14,15 @@ pandera schema of each layout's frame and `SCHEMA` the record-level one.
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from etl.layout_reader import first_csv_row, is_workbook, title_period
 from etl.layouts import layouts_for
 from etl.problems import FeedError, Problem
 from etl.readers import (
@@ -33,7 +33,7 @@ from etl.readers import (
     read_excel_sheets,
     rename_by_aliases,
 )
-from etl.validate import first_csv_row, is_workbook, refuse
+from etl.validate import refuse
 
 FEED = "spells"
 
@@ -261,38 +261,6 @@ def _parse_record_level(path: Path, spec: dict) -> pd.DataFrame:
 
 
 # --- commissioner-level Monthly Activity Return --------------------------------------------------
-
-def title_period(cells: pd.DataFrame, header_row: int, spec: dict) -> str | None:
-    """'YYYY-MM' named in a sheet's title block: the cell after a `period_labels` cell
-    ('Period:' | 'April 2012'), or one cell holding both ('Period: April 2012')."""
-    labels = {fold_label(x) for x in spec["period_labels"]}
-    for i in range(header_row):
-        values = [v for v in cells.iloc[i].tolist() if not is_suppressed(v)]
-        for j, value in enumerate(values):
-            if fold_label(value) in labels and j + 1 < len(values):
-                return month_of(values[j + 1], spec["period_formats"])
-            text = str(value)
-            for label in spec["period_labels"]:
-                if text.strip().startswith(label) and len(text.strip()) > len(label):
-                    found = month_of(text.strip()[len(label):], spec["period_formats"])
-                    if found:
-                        return found
-    return None
-
-
-def month_of(value: object, formats: list[str]) -> str | None:
-    """'YYYY-MM' of a title cell ('April 2012', 'Apr-12', a date), or None if it names no month."""
-    if isinstance(value, (datetime, date, pd.Timestamp)):
-        return f"{value.year:04d}-{value.month:02d}"
-    text = re.sub(r"\s+", " ", str(value)).strip(" :")
-    for fmt in formats:
-        try:
-            parsed = datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-        return f"{parsed.year:04d}-{parsed.month:02d}"
-    return None
-
 
 def _mar_sheet(path: Path, spec: dict) -> tuple[str, pd.DataFrame, int] | None:
     """(sheet name, cells, header row index) of the first sheet holding the MAR header labels."""
