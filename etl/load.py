@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Integer, func, insert, select, update
+from sqlalchemy import Integer, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from carekpi import warehouse as wh
@@ -249,10 +249,3 @@ def recent_loads(conn: Connection, limit: int = 20) -> pd.DataFrame:
     """The latest audit rows, newest first."""
     return wh.read_frame(
         conn, select(wh.etl_load).order_by(wh.etl_load.c.load_id.desc()).limit(limit))
-
-
-def latest_load_id(conn: Connection) -> int:
-    """The newest successful load's id (0 when none): the dashboard's cache key."""
-    value = conn.execute(select(func.max(wh.etl_load.c.load_id)).where(
-        wh.etl_load.c.status == "loaded")).scalar()
-    return int(value or 0)

@@ -14,9 +14,8 @@ import pandera.pandas as pa
 from etl.layout_reader import first_csv_row, month_of, read_by_layout, read_counts
 from etl.problems import Problem
 from etl.reference import la_code_aliases
-from etl.validate import PERIOD_PATTERN, refuse
+from etl.validate import code_column, period_column, refuse
 
-_ORG_CODE = r"^[A-Z0-9]{3,10}$"
 
 def org_codes(values: pd.Series) -> pd.Series:
     """Organisation codes as upper-case text; old three-digit LA codes become ONS codes."""
@@ -43,10 +42,8 @@ def org_period_schema(
 ) -> pa.DataFrameSchema:
     """The schema of an org x month count frame: codes, 'YYYY-MM' periods, counts >= 0."""
     columns = {
-        "org_code": pa.Column(str, pa.Check.str_matches(
-            _ORG_CODE, error="organisation code is not an ODS or ONS code")),
-        "period": pa.Column(str, pa.Check.str_matches(
-            PERIOD_PATTERN, error="period is not a real month in YYYY-MM form")),
+        "org_code": code_column("organisation code is not an ODS or ONS code"),
+        "period": period_column(),
         **{c: pa.Column("Int64", pa.Check.ge(0, error="count is negative"),
                         nullable=c in nullable) for c in count_columns},
         **(extra or {}),

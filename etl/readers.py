@@ -31,14 +31,6 @@ def decode_text(path: Path) -> str:
         return raw.decode("cp1252", errors="replace")
 
 
-def sniff_delimiter(text: str) -> str:
-    """The delimiter of a CSV-like text (comma unless the first line says otherwise)."""
-    first = text.split("\n", 1)[0]
-    counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
-    best = max(counts, key=counts.get)
-    return best if counts[best] > 0 else ","
-
-
 def read_csv_text(path: Path, header: bool = True) -> pd.DataFrame:
     """Every cell of a CSV file as text (no NA guessing), so codes like 00L keep their zeros.
 
@@ -114,33 +106,3 @@ def is_suppressed(value: object) -> bool:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return True
     return str(value).strip().casefold() in SUPPRESSION_TOKENS
-
-
-def parse_counts(
-    values: pd.Series, file: str, column: str, rows: pd.Series | None = None,
-    allow_missing: bool = False,
-) -> tuple[pd.Series, list[Problem]]:
-    """Non-negative whole counts as nullable Int64, with a Problem per bad cell.
-
-    `rows` gives the file row number of each value (defaults to index + 2: header on row 1).
-    Suppression tokens become null; they are a problem only when `allow_missing` is False.
-    """
-    rows = values.index.to_series() + 2 if rows is None else rows
-    text = values.map(lambda v: "" if is_suppressed(v) else str(v).strip().replace(",", ""))
-    number = pd.to_numeric(text.where(text != ""), errors="coerce")
-    problems: list[Problem] = []
-    for idx in values.index:
-        raw, num = text[idx], number[idx]
-        if raw == "":
-            if not allow_missing:
-                problems.append(Problem(file, "count is missing", int(rows[idx]), column,
-                                        str(values[idx])))
-        elif pd.isna(num):
-            problems.append(Problem(file, "not a number", int(rows[idx]), column, str(values[idx])))
-        elif num < 0:
-            problems.append(Problem(file, "count is negative", int(rows[idx]), column, raw))
-        elif num != int(num):
-            problems.append(Problem(file, "count is not a whole number", int(rows[idx]), column,
-                                    raw))
-    clean = number.where(number.notna() & (number >= 0) & (number == number.round()))
-    return clean.astype("Int64"), problems

@@ -29,6 +29,18 @@ from pandera.errors import SchemaError, SchemaErrors
 from etl.problems import FeedError, Problem
 
 PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+ODS_CODE_PATTERN = r"^[A-Z0-9]{3,10}$"
+
+
+def period_column() -> pa.Column:
+    """A feed schema's `period` column: a real month written YYYY-MM."""
+    return pa.Column(str, pa.Check.str_matches(
+        PERIOD_PATTERN, error="period is not a real month in YYYY-MM form"))
+
+
+def code_column(error: str) -> pa.Column:
+    """A feed schema's organisation code column (ODS or ONS: 3-10 capitals or digits)."""
+    return pa.Column(str, pa.Check.str_matches(ODS_CODE_PATTERN, error=error))
 MAX_PER_RULE = 200
 
 # pandera's own check names, said in words (feed schemas give their checks plain `error=` texts;

@@ -16,7 +16,7 @@ import pandera.pandas as pa
 from etl.feeds import CANONICAL_COLUMNS
 from etl.layout_reader import detect_by_layouts, read_by_layout, read_counts
 from etl.layouts import layouts_for
-from etl.validate import PERIOD_PATTERN, refuse
+from etl.validate import code_column, period_column, refuse
 
 FEED = "care_packages"
 COLUMNS = CANONICAL_COLUMNS[FEED]
@@ -25,10 +25,8 @@ _NAME = r"^[a-z0-9]+(_[a-z0-9]+)*$"
 
 SCHEMA = pa.DataFrameSchema(
     {
-        "practice_code": pa.Column(str, pa.Check.str_matches(
-            r"^[A-Z0-9]{3,10}$", error="practice code is not an ODS code")),
-        "period": pa.Column(str, pa.Check.str_matches(
-            PERIOD_PATTERN, error="period is not a real month in YYYY-MM form")),
+        "practice_code": code_column("practice code is not an ODS code"),
+        "period": period_column(),
         "package": pa.Column(str, pa.Check.str_matches(_NAME, error="package name is empty")),
         "element": pa.Column(str, pa.Check.str_matches(_NAME, error="element name is empty")),
         "register": pa.Column("Int64", pa.Check.ge(0, error="count is negative")),

@@ -20,7 +20,7 @@ from etl.layout_reader import detect_by_layouts, map_unique, read_by_layout, rea
 from etl.layouts import layouts_for
 from etl.problems import FeedError, Problem
 from etl.readers import fold_label
-from etl.validate import PERIOD_PATTERN, problems_at, refuse
+from etl.validate import code_column, period_column, problems_at, refuse
 
 FEED = "population"
 COLUMNS = CANONICAL_COLUMNS[FEED]
@@ -30,10 +30,8 @@ AGE_BANDS = [f"{a}_{a + 4}" for a in range(0, 95, 5)] + ["95+", "ALL"]
 
 SCHEMA = pa.DataFrameSchema(
     {
-        "practice_code": pa.Column(str, pa.Check.str_matches(
-            r"^[A-Z0-9]{3,10}$", error="practice code is not an ODS code")),
-        "period": pa.Column(str, pa.Check.str_matches(
-            PERIOD_PATTERN, error="period is not a real month in YYYY-MM form")),
+        "practice_code": code_column("practice code is not an ODS code"),
+        "period": period_column(),
         "sex": pa.Column(str, pa.Check.isin(SEXES, error="sex is not M, F or ALL")),
         "age_band": pa.Column(str, pa.Check.isin(
             AGE_BANDS, error="age band is not a five-year band (0_4 ... 95+) or ALL")),

@@ -22,14 +22,13 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from etl.layout_reader import first_csv_row, is_workbook, title_period
+from etl.layout_reader import first_csv_row, is_workbook, read_counts, title_period
 from etl.layouts import layouts_for
 from etl.problems import FeedError, Problem
 from etl.readers import (
     find_header_row,
     fold_label,
     is_suppressed,
-    parse_counts,
     read_excel_sheets,
     rename_by_aliases,
 )
@@ -293,17 +292,17 @@ def _parse_mar(path: Path, spec: dict) -> pd.DataFrame:
     skip = (code.eq("") | code.isin(spec["skip_codes"])
             | names.map(fold_label).isin([fold_label(n) for n in spec["skip_names"]]))
     body = body[~skip]
-    counts, p = parse_counts(body["emergency_admissions"], file, "emergency_admissions",
-                             rows=body["source_row"])
+    counts, p = read_counts(body["emergency_admissions"], body["source_row"].to_numpy(), file,
+                            "emergency_admissions")
     problems += p
-    if problems:
-        raise FeedError(file, problems)
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         "org_code": pd.Series(code[~skip].to_numpy(), dtype=object),
         "period": period,
         "emergency_admissions": counts.to_numpy(),
         "source_row": body["source_row"].astype("int64").to_numpy(),
     })
+    refuse(file, problems, frame, COMMISSIONER_SCHEMA)  # missing or negative counts too
+    return frame
 
 
 # --- the feed contract -------------------------------------------------------------------------
