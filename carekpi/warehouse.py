@@ -190,6 +190,8 @@ kpi_mart = Table(
     Column("carried_forward", Boolean, nullable=False, default=False),
     # a count from 1 to 7 (kpis.md): shown as '*' wherever the row leaves the system
     Column("suppressed", Boolean, nullable=False, default=False, server_default=false()),
+    # why a value is provisional or withheld (its inputs are known to be incomplete)
+    Column("provisional_reason", Text),
     Index("ix_kpi_mart_kpi_period_level", "kpi_id", "period", "level"),
     Index("ix_kpi_mart_org_kpi", "org_code", "kpi_id", "form"),
 )
