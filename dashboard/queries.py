@@ -78,6 +78,30 @@ def area_codes() -> list[str]:
     return _run("area_codes")["org_code"].tolist()
 
 
+def kpi_coverage() -> pd.DataFrame:
+    """Columns: kpi_id, form, period, n_values (rows with a value) for every KPI, form and month."""
+    return _run("kpi_coverage")
+
+
+def organisations_with_values() -> pd.DataFrame:
+    """Columns: org_code, level, org_name (organisations with at least one value in the mart)."""
+    return _run("organisations_with_values")
+
+
+def _q_kpi_coverage(conn) -> pd.DataFrame:
+    m = wh.kpi_mart
+    return wh.read_frame(conn, select(m.c.kpi_id, m.c.form, m.c.period,
+                                      func.count(m.c.value).label("n_values"))
+                         .group_by(m.c.kpi_id, m.c.form, m.c.period))
+
+
+def _q_organisations_with_values(conn) -> pd.DataFrame:
+    o, m = wh.organisation, wh.kpi_mart
+    valued = select(m.c.org_code).where(m.c.value.is_not(None)).distinct()
+    return wh.read_frame(conn, select(o.c.org_code, o.c.level, o.c.org_name)
+                         .where(o.c.org_code.in_(valued)).order_by(o.c.level, o.c.org_code))
+
+
 def _q_organisations(conn) -> pd.DataFrame:
     o = wh.organisation
     in_mart = select(wh.kpi_mart.c.org_code).distinct()
@@ -116,6 +140,8 @@ def _q_org_latest(conn, org_code: str) -> pd.DataFrame:
 
 
 _QUERIES = {
+    "kpi_coverage": _q_kpi_coverage,
+    "organisations_with_values": _q_organisations_with_values,
     "org_latest": _q_org_latest,
     "area_codes": _q_area_codes,
     "organisations": _q_organisations,
