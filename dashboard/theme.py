@@ -57,13 +57,16 @@ class RagStyle:
     symbol: str
     marker: str  # plotly marker symbol
     words: str
+    tint: str  # a pale background for table cells, under the dark body text
 
 
 RAG = {
-    "green": RagStyle("green", "#007F3B", "#FFFFFF", "✔", "circle", "On target"),
-    "amber": RagStyle("amber", "#FFB81C", NHS["text"], "▲", "triangle-up", "Near target"),
-    "red": RagStyle("red", "#D5281B", "#FFFFFF", "✖", "x", "Off target"),
-    "none": RagStyle("none", "#4C6272", "#FFFFFF", "–", "circle-open", "No target"),
+    "green": RagStyle("green", "#007F3B", "#FFFFFF", "✔", "circle", "On target", "#CCE5D8"),
+    "amber": RagStyle("amber", "#FFB81C", NHS["text"], "▲", "triangle-up", "Near target",
+                      "#FFF1D1"),
+    "red": RagStyle("red", "#D5281B", "#FFFFFF", "✖", "x", "Off target", "#F7D4D1"),
+    "none": RagStyle("none", "#4C6272", "#FFFFFF", "–", "circle-open", "No target",
+                     "#FFFFFF"),
 }
 
 # Comparison with peers (funnel classes, spine chart): better / similar / worse / not compared.

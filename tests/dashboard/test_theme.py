@@ -21,6 +21,7 @@ def test_contrast_ratio_matches_wcag_reference_values():
 def test_every_rag_badge_has_aa_text_contrast_and_a_symbol(status):
     style = theme.RAG[status]
     assert theme.contrast_ratio(style.text, style.background) >= 4.5
+    assert theme.contrast_ratio(theme.NHS["text"], style.tint) >= 4.5  # matrix cells
     assert style.symbol and style.words  # never colour alone
     assert len({s.symbol for s in theme.RAG.values()}) == 4
     assert len({s.marker for s in theme.RAG.values()}) == 4
