@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dash import dcc, html
-
 from dashboard import queries, state
+from dashboard.components.breadcrumb import breadcrumb
 from dashboard.figures.common import org_label
 
 # Where an organisation of each level is shown when no KPI is chosen.
@@ -31,16 +30,17 @@ def breadcrumb_items(org_code: str, month: str | None, *, kpi_id: str | None = N
     current organisation last and unlinked. With a KPI, each link opens that KPI's page for the
     organisation; without, each organisation's own page."""
     orgs = queries.organisations(with_data=False).set_index("org_code")
-    items = []
-    for code in queries.parent_chain(org_code):
-        if code == org_code:
-            items.append(html.Li(html.Span(org_name(code), **{"aria-current": "page"})))
-            continue
+    chain = [state.Org(code, orgs["level"].get(code, ""), _name(orgs["org_name"].get(code), code))
+             for code in queries.parent_chain(org_code)]
+
+    def href(org: state.Org) -> str:
         if kpi_id:
-            href = "/kpi" + state.to_query(state.PageState(kpi=kpi_id, org=code, month=month))
-        else:
-            page = LEVEL_PAGES.get(orgs["level"].get(code), "/")
-            href = page + state.to_query(state.PageState(kpi=None, org=code, month=month),
-                                         ("org", "month"))
-        items.append(html.Li(dcc.Link(org_name(code), href=href)))
-    return [html.Ol(items)]
+            return "/kpi" + state.to_query(state.PageState(kpi=kpi_id, org=org.code, month=month))
+        return LEVEL_PAGES.get(org.level, "/") + state.to_query(
+            state.PageState(kpi=None, org=org.code, month=month), ("org", "month"))
+
+    return breadcrumb(chain, href)
+
+
+def _name(name: object, code: str) -> str:
+    return name if isinstance(name, str) and name else code

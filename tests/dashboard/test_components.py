@@ -96,3 +96,20 @@ def test_file_names_are_safe():
     assert file_name("ea_rate", "F84003", "2026-10", ext="csv") == "ea_rate_F84003_2026-10.csv"
     assert file_name("a/b c", "", ext="png") == "a-b-c.png"
     assert file_name(ext="csv") == "carekpi.csv"
+
+
+def test_breadcrumb_links_every_level_above_and_marks_the_current_one():
+    from dashboard.components.breadcrumb import breadcrumb_nav
+    from dashboard.state import Org
+
+    chain = [Org("E09000099", "place", "Hartwell"), Org("U00003", "network", "North PCN"),
+             Org("Y91017", "practice", "Oak Surgery")]
+    nav = breadcrumb_nav(chain, lambda o: f"/kpi?kpi=ea_rate&org={o.code}&month=2026-08")
+    assert nav.to_plotly_json()["props"]["aria-label"] == "Breadcrumb"
+    items = nav.children[0].children
+    assert [i.children.href for i in items[:2]] == [
+        "/kpi?kpi=ea_rate&org=E09000099&month=2026-08", "/kpi?kpi=ea_rate&org=U00003&month=2026-08"]
+    assert [i.children.children for i in items] == [
+        "Hartwell (E09000099)", "North PCN (U00003)", "Oak Surgery (Y91017)"]
+    assert items[2].children.to_plotly_json()["props"]["aria-current"] == "page"
+    assert not hasattr(items[2].children, "href")
