@@ -113,3 +113,41 @@ def test_breadcrumb_links_every_level_above_and_marks_the_current_one():
         "Hartwell (E09000099)", "North PCN (U00003)", "Oak Surgery (Y91017)"]
     assert items[2].children.to_plotly_json()["props"]["aria-current"] == "page"
     assert not hasattr(items[2].children, "href")
+
+
+def _many_practices():
+    from dashboard.state import Choices, Org
+
+    orgs = {f"P{i:05d}": Org(f"P{i:05d}", "practice", f"Surgery {i:05d}") for i in range(6571)}
+    orgs["U1"] = Org("U1", "network", "Riverside PCN")
+    orgs["P00042"] = Org("P00042", "practice", "Oak Tree Surgery")
+    return Choices(kpis=("ea_rate",), orgs=orgs, months=("2026-08",))
+
+
+def test_org_search_stays_small_with_6571_practices_and_keeps_the_current_one():
+    from dashboard.components.org_picker import MAX_OPTIONS, org_search
+
+    choices = _many_practices()
+    options = org_search(choices, "practice", None, "P06000")
+    assert len(options) == MAX_OPTIONS == 50
+    assert options[0] == {"label": "Surgery 06000 (P06000)", "value": "P06000"}
+    assert org_search(choices, "practice", "oak tree", None) == [
+        {"label": "Oak Tree Surgery (P00042)", "value": "P00042"}]
+    by_code = org_search(choices, "practice", "p0650", "P00042")
+    assert [o["value"] for o in by_code] == ["P00042"] + [f"P0650{i}" for i in range(10)]
+    assert org_search(choices, "network", "", "P00042") == [
+        {"label": "Oak Tree Surgery (P00042)", "value": "P00042"},
+        {"label": "Riverside PCN (U1)", "value": "U1"}]
+    assert org_search(choices, "network", "nothing like it", None) == []
+
+
+def test_org_picker_offers_only_levels_present_and_starts_at_the_current_level():
+    from dashboard.components.org_picker import org_picker
+
+    picker = org_picker("overview", _many_practices(), "U1")
+    radio = picker.children[0].children[1]
+    dropdown = picker.children[1].children[1]
+    assert [o["value"] for o in radio.options] == ["network", "practice"]
+    assert radio.value == "network" and dropdown.value == "U1"
+    assert dropdown.options == [{"label": "Riverside PCN (U1)", "value": "U1"}]
+    assert dropdown.id == {"type": "org-picker", "page": "overview"}
