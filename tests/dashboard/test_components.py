@@ -151,3 +151,45 @@ def test_org_picker_offers_only_levels_present_and_starts_at_the_current_level()
     assert radio.value == "network" and dropdown.value == "U1"
     assert dropdown.options == [{"label": "Riverside PCN (U1)", "value": "U1"}]
     assert dropdown.id == {"type": "org-picker", "page": "overview"}
+
+
+def test_freshness_banner_names_the_month_provisional_months_loads_and_late_practices():
+    from dashboard.components.freshness import freshness_banner, lagging_practices, missing_lines
+    from dashboard.state import Org
+
+    feeds = pd.DataFrame({"feed": ["spells", "organisations"],
+                          "finished_at": [pd.Timestamp("2026-09-20 14:05:09"), None],
+                          "latest_period": ["2026-08", None]})
+    provisional = pd.DataFrame({"kpi_id": ["reablement_home_91"] * 3 + ["cp_diabetes_bmi"],
+                                "period": ["2026-06", "2026-07", "2026-08", "2026-08"]})
+    orgs = {"Y91022": Org("Y91022", "practice", "Oak Surgery")}
+    late = lagging_practices({"Y91022": {"spells": "2026-07", "population": "2026-08"},
+                              "Y91023": {"spells": "2026-08", "population": "2026-08"}},
+                             {"spells": "2026-08", "population": "2026-08"}, orgs)
+    assert late == ["Oak Surgery (Y91022): Hospital spells to Jul 2026 (area: Aug 2026)"]
+    missing = pd.DataFrame({"feed": ["spells", "population"], "period": ["2026-08", "2026-08"],
+                            "practice_code": ["Y91022", "Y91022"]})
+    assert missing_lines(missing, orgs) == [
+        "Oak Surgery (Y91022): no Hospital spells for Aug 2026, no Registered population for "
+        "Aug 2026"]
+
+    banner = freshness_banner("2026-08", feeds, provisional, late)
+    text = _text(banner)
+    assert "Showing Aug 2026." in text
+    assert ("Provisional (figures may still change): Diabetes: BMI: Aug 2026; At home 91 days "
+            "after reablement: Jun 2026 to Aug 2026.") in text
+    assert "Hospital spells: loaded 20 Sep 2026 14:05, data to Aug 2026" in text
+    assert "Organisations (ODS): loaded unknown" in text
+    assert "⚠ Behind the area: " in text and late[0] in text
+    quiet = _text(freshness_banner("2026-08", feeds, provisional.iloc[0:0]))
+    assert "No month shown is provisional." in quiet and "Behind" not in quiet
+
+
+def _text(component) -> str:
+    """Every string inside a Dash component tree, joined."""
+    children = getattr(component, "children", component)
+    if isinstance(children, str):
+        return children
+    if isinstance(children, list | tuple):
+        return " ".join(_text(c) for c in children)
+    return _text(children) if children is not None and children is not component else ""
