@@ -111,7 +111,8 @@ def matrix_grid(network: str, month: str) -> Grid:
         prefix = "" if kind == "practice" else f"{ROW_KINDS.get(kind, kind)}: "
         row["org"] = f"{prefix}[{row['org']}]({href(path, org=code, month=month)})"
     columns = [dict(c) for c in grid.column_defs]
-    columns[0] = columns[0] | {"cellRenderer": "markdown", "minWidth": 260}
+    columns[0] = columns[0] | {"cellRenderer": "markdown", "minWidth": 300, "wrapText": True,
+                               "autoHeight": True}
     for column, kpi in zip(columns[1:], kpis, strict=True):
         column["headerName"] = state.kpi_label(kpi)
         column["headerTooltip"] = f"{state.kpi_label(kpi)} ({theme.unit_text(kpi)}); " \
@@ -275,9 +276,10 @@ def changes_section(network: str, month: str) -> list:
         if not items:
             parts.append(html.P("None.", className="caption"))
             continue
+        # spaced so each link is a 24 px target (WCAG 2.2 target size)
         parts.append(html.Ul([html.Li(dcc.Link(c.words, href=href(
-            "/kpi", kpi=c.kpi_id, org=c.org_code, month=month))) for c in items],
-            className="changes"))
+            "/kpi", kpi=c.kpi_id, org=c.org_code, month=month)), style={"margin": "0.6em 0"})
+            for c in items], className="changes"))
     return parts
 
 
