@@ -66,3 +66,12 @@ DQ_MISSING = "dq-missing-grid"
 DQ_MISSING_CSV = "dq-missing-csv"
 DQ_PROVISIONAL = "dq-provisional-grid"
 DQ_PROVISIONAL_CSV = "dq-provisional-csv"
+
+# --- Overview (/) ---
+OVERVIEW_URL = "overview-url"
+OVERVIEW_HEADING = "overview-heading"
+OVERVIEW_MESSAGES = "overview-messages"
+OVERVIEW_BREADCRUMB = "overview-breadcrumb"
+OVERVIEW_FRESHNESS = "overview-freshness"
+OVERVIEW_TILES = "overview-tiles"
+OVERVIEW_PICKER_PAGE = "overview"  # the org picker's page key: org_picker.picker_id("overview")
