@@ -105,8 +105,10 @@ def kpi_view(kpi_id: str | None, org_code: str | None, month: str | None,
     if series.empty:
         spc, caption = _empty(f"No {kpi.title} values for {label}."), f"No values for {label}."
     else:
-        spc = spc_figure(series, kpi, org_label=label, annotations=notes.to_dict("records"))
-        caption = spc_caption(series, kpi, label)
+        spc = spc_figure(series, kpi, org_label=label, annotations=notes.to_dict("records"),
+                         month=month)
+        caption = spc_caption(series, kpi, label) + (
+            f" Shaded: {theme.month_label(month)}, the month compared below." if month else "")
     compare = compare_panel(kpi, org_code, month, peer) if month else None
     breakdown, breakdown_text = breakdown_panel(kpi, org_code, month, label)
     pngs = [png_download(chart_id, png_caption(title, label, theme.month_label(month)

@@ -106,6 +106,9 @@ def test_spc_annotations_meta_and_caption():
     assert fig.layout.meta["kpi_id"] == "ea_rate" and fig.layout.meta["org"] == "Alpha (A1)"
     assert fig.layout.meta["month"] == "2026-06" and "Alpha (A1)" in fig.layout.title.text
     assert fig.layout.xaxis.tickformat == "%b %Y"
+    shaded = spc_figure(series, EA, org_label="Alpha (A1)", month="2025-04").layout.shapes
+    assert [(s.type, s.x0[:10], s.x1[:10]) for s in shaded] == [
+        ("rect", "2025-03-17", "2025-04-16")]
     caption = spc_caption(series, EA, "Alpha (A1)")
     assert "Jan 2024 to Jun 2026" in caption and "recalculated 1 time(s)" in caption
     assert "Not shown: Sep 2025 (counts from 1 to 7" in caption
