@@ -95,12 +95,14 @@ def tile_text(kpi: Kpi, latest: pd.Series, year_before: pd.Series | None,
         months = [month_label(p) for p in provisional_after["period"]]
         listed = months[0] if len(months) == 1 else f"{', '.join(months[:-1])} and {months[-1]}"
         newest = provisional_after.iloc[-1]
-        shown_newest = format_value(newest["value"], kpi, suppressed=_is_suppressed(newest))
-        note = (f"{listed} {'is' if len(months) == 1 else 'are'} provisional (latest "
-                f"{shown_newest}): showing {period}, the latest final month.")
+        latest_text = "no value yet" if _missing(newest["value"]) and not _is_suppressed(
+            newest) else "latest " + format_value(newest["value"], kpi,
+                                                  suppressed=_is_suppressed(newest))
+        note = (f"{listed} {'is' if len(months) == 1 else 'are'} provisional ({latest_text}): "
+                f"showing {period}, the latest final month.")
     return TileText(
         value=format_value(value, kpi, suppressed=small),
-        target=("Target " + format_value(target, kpi)) if not _missing(target) else "No target",
+        target=("Target " + format_value(target, kpi)) if not _missing(target) else "",
         rag=rag,
         variation=VARIATION_WORDS.get(latest.get("variation_icon") or "",
                                       "Too few months for SPC"),
@@ -177,8 +179,8 @@ def kpi_tile(kpi: Kpi, org_code: str, text: TileText, series: pd.DataFrame | Non
                          title=f"Definition of {kpi_label(kpi)}"), id=f"{tile_id}-name"),
         html.P([html.Span(text.value, className="tile-value"),
                 html.Span(unit_words(kpi), className="tile-unit")]),
-        html.Div([rag_badge(text.rag), html.Span(text.target, className="tile-target")],
-                 className="tile-rag"),
+        html.Div([rag_badge(text.rag)] + ([html.Span(text.target, className="tile-target")]
+                                          if text.target else []), className="tile-rag"),
         html.P(text.period, className="tile-period"),
         html.P(text.provisional_note, className="tile-provisional") if text.provisional_note
         else None,

@@ -109,3 +109,15 @@ def test_the_tile_links_its_name_to_the_definition_and_its_chart_to_the_kpi_page
     assert title.href == "/definitions#ea_rate" and title.children == "Emergency admissions"
     more = tile.children[-1]
     assert more.href == "/kpi?kpi=ea_rate&org=U00003&month=2025-06"
+
+
+def test_no_target_is_said_once_and_provisional_months_without_values_say_so():
+    kpi = get_kpi("reablement_home_91")
+    text = tile_text(kpi, _row(kpi_id=kpi.id, target=float("nan"), rag=None), None)
+    assert text.target == "" and rag_text(text.rag) == "– No target"
+    series = _series("2026-07")
+    series.loc[series["provisional"], "value"] = float("nan")
+    shown, later = tile_rows(series, None)
+    assert tile_text(kpi, shown, None, later).provisional_note == (
+        "Jul 2026 and Aug 2026 are provisional (no value yet): showing Jun 2026, the latest "
+        "final month.")
