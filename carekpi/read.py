@@ -426,7 +426,8 @@ def spell_breakdown(bind: Bind, org_code: str, period: str) -> pd.DataFrame:
 
 # --- loads and data quality -------------------------------------------------------------------
 LOAD_COLUMNS = ("load_id", "feed", "layout", "file_name", "periods", "rows_read", "rows_loaded",
-                "rows_refused", "status", "error_summary", "started_at", "finished_at")
+                "rows_refused", "status", "error_summary", "archive_path", "started_at",
+                "finished_at")
 
 
 def recent_loads(bind: Bind, limit: int = 50) -> pd.DataFrame:
