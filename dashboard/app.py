@@ -46,16 +46,24 @@ NOT_FOUND = """<!DOCTYPE html>
 </html>"""
 
 
+NOT_FOUND_MODULE = "not_found_404"  # Dash's page for in-app links to no page: not in the nav
+
+
+def _pages() -> list[dict]:
+    return [p for p in dash.page_registry.values()
+            if p["module"].rpartition(".")[2] != NOT_FOUND_MODULE]
+
+
 def nav_pages() -> list[dict]:
     """The registered pages in nav order."""
-    pages = list(dash.page_registry.values())
+    pages = _pages()
     rank = {path: i for i, path in enumerate(NAV_ORDER)}
     return sorted(pages, key=lambda p: rank.get(p["path"], len(rank)))
 
 
 def page_paths() -> set[str]:
     """Every path a page answers (without a trailing slash, except the root)."""
-    return {p["path"].rstrip("/") or "/" for p in dash.page_registry.values()}
+    return {p["path"].rstrip("/") or "/" for p in _pages()}
 
 
 def create_app(settings: Settings | None = None) -> dash.Dash:
