@@ -172,6 +172,9 @@ def test_funnel_curve_spans_the_denominators_and_a_big_peer_group_is_webgl():
     assert (limits["upper_998"] > limits["upper_95"]).all()
     assert limits["upper_998"].is_monotonic_decreasing  # the funnel narrows
     assert funnel_curve([], 9.0, kind="rate").empty
+    share = funnel_curve([301.0, 512.0, 698.0], 76.5, kind="proportion", multiplier=100)
+    assert share["denominator"].tolist() == share["denominator"].round().tolist()
+    assert share.notna().all().all() and {301, 698} <= set(share["denominator"])
     peers["funnel_class"] = None
     fig = funnel_figure(peers, limits, EA, month="2026-10", peer_label="England")
     assert _trace(fig, "peers").type == "scattergl"
