@@ -21,13 +21,13 @@ dash.register_page(__name__, path="/kpi", name="KPI", title="KPI · carekpi")
 
 SERIES_COLUMN_DEFS = [
     {"field": "month", "headerName": "Month", "sortable": False},
-    {"field": "value", "headerName": "Value"},
-    {"field": "interval", "headerName": "95% interval"},
+    {"field": "value", "headerName": "Value", "minWidth": 190},
+    {"field": "interval", "headerName": "95% interval", "minWidth": 150},
     {"field": "numerator", "headerName": "Numerator"},
     {"field": "denominator", "headerName": "Denominator"},
-    {"field": "target", "headerName": "Target"},
+    {"field": "target", "headerName": "Target", "minWidth": 190},
     {"field": "rag", "headerName": "Against target"},
-    {"field": "spc", "headerName": "SPC point"},
+    {"field": "spc", "headerName": "SPC point", "minWidth": 150},
     {"field": "status", "headerName": "Status"},
 ]
 

@@ -215,7 +215,8 @@ def breakdown_data(kpi: Kpi, org_code: str, month: str | None) -> tuple[pd.DataF
             "delayed_days_both": "Both"})
         frame = pd.concat([reasons, responsible], ignore_index=True)
         return frame, {"category": "reason_code", "value": "delayed_days",
-                       "series": "breakdown", "value_title": "Delayed days in the month",
+                       "series": "breakdown", "barmode": "overlay",
+                       "value_title": "Delayed days in the month",
                        "what": "delay reasons and responsible organisation"}
     if kpi.family in ("emergency_admissions", "length_of_stay"):
         spells = queries.spell_breakdown(org_code, month)
