@@ -35,8 +35,15 @@ def breakdown_figure(frame: pd.DataFrame, *, category: str, value: str, title: s
             textposition="outside", cliponaxis=False,
             hovertemplate="%{y}: %{text}<extra>" + ("" if name is None else str(name))
             + "</extra>"))
+    hidden = frame[frame[value].isna()]
+    if len(hidden):  # a star where a bar is withheld, so a gap never reads as zero
+        fig.add_trace(go.Scatter(
+            y=hidden[category].astype(str), x=[0] * len(hidden), mode="text", text="*",
+            textposition="middle right", name="* counts of 1 to 7, not shown",
+            meta="suppressed", textfont={"size": theme.BASE_FONT_SIZE + 2},
+            hovertemplate="%{y}: * (a count of 1 to 7, not shown)<extra></extra>"))
     fig.update_layout(template="carekpi", title={"text": title}, meta=meta,
-                      barmode=barmode, showlegend=series is not None,
+                      barmode=barmode, showlegend=series is not None or len(hidden) > 0,
                       xaxis={"title": {"text": value_title}, "rangemode": "tozero"},
                       yaxis={"autorange": "reversed", "automargin": True,
                              "title": {"text": ""}},

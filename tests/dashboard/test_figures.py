@@ -281,7 +281,8 @@ def test_breakdown_bars_per_series_with_stars_for_suppressed_counts():
     fig = breakdown_figure(frame, category="reason", value="days", series="kind",
                            title="t", value_title="Delayed days", meta={"chart": "breakdown"},
                            barmode="overlay")
-    reasons, responsible = fig.data
+    reasons, responsible, stars = fig.data
+    assert list(stars.y) == ["E: care package"] and stars.meta == "suppressed"
     assert list(reasons.y) == ["A: assessment", "E: care package"]
     assert list(reasons.text) == ["20", "*"] and list(responsible.x) == [65.0, 8.0]
     assert fig.layout.barmode == "overlay" and reasons.marker.pattern.fillmode == "overlay"
