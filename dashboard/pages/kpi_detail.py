@@ -65,28 +65,20 @@ def layout(kpi: str | None = None, org: str | None = None, month: str | None = N
         controls,
         html.Div(id=ids.KPI_FRESHNESS),
         html.Div(id=ids.KPI_RATIO_LINK),
-        html.Section([
-            html.H2("Over time: Making Data Count chart"),
-            graph(ids.KPI_SPC, "Statistical process control chart of the KPI by month"),
-            html.P(id=ids.KPI_CAPTION, className="caption"),
-            _downloads(ids.KPI_SPC, ids.KPI_SPC_CSV),
-        ], className="panel"),
-        html.Section([
-            html.H2("Against peers this month"),
-            html.P(id=ids.KPI_PEER_NOTE, className="caption"),
-            graph(ids.KPI_FUNNEL, "Funnel plot: each practice's value against its size"),
-            html.P(id=ids.KPI_FUNNEL_CAPTION, className="caption"),
-            _downloads(ids.KPI_FUNNEL, ids.KPI_FUNNEL_CSV),
-            graph(ids.KPI_RANKED, "Ranked bar chart of the practices with 95% intervals"),
-            html.P(id=ids.KPI_RANKED_CAPTION, className="caption"),
-            _downloads(ids.KPI_RANKED, ids.KPI_RANKED_CSV),
-        ], className="panel"),
-        html.Section([
-            html.H2("Breakdown"),
-            graph(ids.KPI_BREAKDOWN, "Breakdown of the month by the categories the feed holds"),
-            html.P(id=ids.KPI_BREAKDOWN_CAPTION, className="caption"),
-            _downloads(ids.KPI_BREAKDOWN, ids.KPI_BREAKDOWN_CSV),
-        ], className="panel"),
+        html.Section([html.H2("Over time: Making Data Count chart"),
+                      *_chart(ids.KPI_SPC, "Statistical process control chart of the KPI by "
+                              "month", ids.KPI_CAPTION, ids.KPI_SPC_CSV)], className="panel"),
+        html.Section([html.H2("Against peers this month"),
+                      html.P(id=ids.KPI_PEER_NOTE, className="caption"),
+                      *_chart(ids.KPI_FUNNEL, "Funnel plot: each practice's value against its "
+                              "size", ids.KPI_FUNNEL_CAPTION, ids.KPI_FUNNEL_CSV),
+                      *_chart(ids.KPI_RANKED, "Ranked bar chart of the practices with 95% "
+                              "intervals", ids.KPI_RANKED_CAPTION, ids.KPI_RANKED_CSV)],
+                     className="panel"),
+        html.Section([html.H2("Breakdown"),
+                      *_chart(ids.KPI_BREAKDOWN, "Breakdown of the month by the categories "
+                              "the feed holds", ids.KPI_BREAKDOWN_CAPTION,
+                              ids.KPI_BREAKDOWN_CSV)], className="panel"),
         html.Section([
             html.H2("The series as a table"),
             dag.AgGrid(id=ids.KPI_TABLE, columnDefs=SERIES_COLUMN_DEFS, rowData=[],
@@ -101,9 +93,11 @@ def layout(kpi: str | None = None, org: str | None = None, month: str | None = N
     ], className="kpi-page")
 
 
-def _downloads(graph_id: str, csv_id: str) -> html.Div:
-    return html.Div([csv_download(csv_id, "Download data (CSV)"),
-                     html.Div(id=f"{graph_id}-png")], className="downloads")
+def _chart(graph_id: str, label: str, caption_id: str, csv_id: str) -> list:
+    """A labelled chart, its caption, and its CSV and PNG buttons (the PNG's set per view)."""
+    return [graph(graph_id, label), html.P(id=caption_id, className="caption"),
+            html.Div([csv_download(csv_id, "Download data (CSV)"),
+                      html.Div(id=f"{graph_id}-png")], className="downloads")]
 
 
 
