@@ -35,6 +35,13 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[rank - 1]
 
 
+def _parsed(component_id: Any) -> Any:
+    """A dict id from its JSON text (how /_dash-dependencies writes pattern-matching ids)."""
+    if isinstance(component_id, str) and component_id.startswith("{"):
+        return json.loads(component_id)
+    return component_id
+
+
 def _key(component_id: Any) -> str:
     return json.dumps(component_id, sort_keys=True) if isinstance(component_id, dict) \
         else str(component_id)
@@ -93,6 +100,8 @@ def callback_bodies(deps: list[dict], on_page: dict[str, dict]) -> list[tuple[st
     for dep in deps:
         if dep.get("clientside_function") or dep["output"] == PAGES_CALLBACK:
             continue
+        dep = dep | {kind: [item | {"id": _parsed(item["id"])} for item in dep[kind]]
+                     for kind in ("inputs", "state")}
         if any(isinstance(i["id"], dict) and any(v in (["ALL"], ["ALLSMALLER"])
                                                   for v in i["id"].values())
                for i in dep["inputs"] + dep["state"]):
