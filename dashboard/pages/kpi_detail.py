@@ -151,7 +151,7 @@ def _csv_callback(csv_id: str, chart: str) -> None:
         return csv_for(chart, kpi_id, org_code, month, peer)
 
 
-for _csv_id, _chart in ((ids.KPI_SPC_CSV, "spc"), (ids.KPI_FUNNEL_CSV, "funnel"),
+for _csv_id, _what in ((ids.KPI_SPC_CSV, "spc"), (ids.KPI_FUNNEL_CSV, "funnel"),
                         (ids.KPI_RANKED_CSV, "ranked"), (ids.KPI_BREAKDOWN_CSV, "breakdown"),
                         (ids.KPI_TABLE_CSV, "table")):
-    _csv_callback(_csv_id, _chart)
+    _csv_callback(_csv_id, _what)
