@@ -100,15 +100,18 @@ def test_overview_tiles_picker_and_pasted_url(browser, demo_warehouse, demo_engi
     level = browser.driver.find_element(
         By.XPATH, "//div[contains(@class,'level-choice')]//label[.//span[text()='Network']]")
     level.click()
-    button.click()
+    # ... by keyboard alone: Enter opens the list, the search is typed, arrow and Enter choose.
+    button.send_keys(Keys.ENTER)
     search = browser.wait_for_element(".dash-dropdown-search", timeout=10)
     search.send_keys(network_name[:6])
     option = f"//*[contains(@class,'dash-dropdown-option')][contains(., '({network})')]"
     try:
-        until(lambda: browser.driver.find_elements(By.XPATH, option), timeout=15)
+        until(lambda: len(browser.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option"))
+              == 1 and browser.driver.find_elements(By.XPATH, option), timeout=15)
     finally:
         browser.driver.save_screenshot(str(output_dir / "overview_picker_open.png"))
-    browser.driver.find_element(By.XPATH, option).click()
+    search.send_keys(Keys.ARROW_DOWN)
+    browser.driver.switch_to.active_element.send_keys(Keys.ENTER)
     until(lambda: parse_qs(urlsplit(browser.driver.current_url).query).get("org") == [network],
           timeout=15)
     browser.wait_for_contains_text(f"#{ids.OVERVIEW_HEADING}", network, timeout=15)
