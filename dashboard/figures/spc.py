@@ -90,6 +90,8 @@ def spc_caption(series: pd.DataFrame, kpi: Kpi, org_label: str) -> str:
     gaps = missing_reason(series)
     if gaps:
         parts.append(gaps)
+        if segments:
+            parts.append("The mean and limits come from every month, those not shown too.")
     return " ".join(parts)
 
 

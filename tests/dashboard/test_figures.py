@@ -112,6 +112,7 @@ def test_spc_annotations_meta_and_caption():
     caption = spc_caption(series, EA, "Alpha (A1)")
     assert "Jan 2024 to Jun 2026" in caption and "recalculated 1 time(s)" in caption
     assert "Not shown: Sep 2025 (counts from 1 to 7" in caption
+    assert caption.endswith("The mean and limits come from every month, those not shown too.")
     assert "1 special cause: concern" in caption
 
 
