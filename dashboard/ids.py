@@ -77,3 +77,4 @@ OVERVIEW_BREADCRUMB = "overview-breadcrumb"
 OVERVIEW_FRESHNESS = "overview-freshness"
 OVERVIEW_TILES = "overview-tiles"
 OVERVIEW_PICKER_PAGE = "overview"  # the org picker's page key: org_picker.picker_id("overview")
+DQ_SUMMARY = "dq-summary"
