@@ -68,6 +68,7 @@ DQ_MISSING = "dq-missing-grid"
 DQ_MISSING_CSV = "dq-missing-csv"
 DQ_PROVISIONAL = "dq-provisional-grid"
 DQ_PROVISIONAL_CSV = "dq-provisional-csv"
+DQ_SUMMARY = "dq-summary"
 
 # --- Overview (/) ---
 OVERVIEW_URL = "overview-url"
@@ -77,4 +78,3 @@ OVERVIEW_BREADCRUMB = "overview-breadcrumb"
 OVERVIEW_FRESHNESS = "overview-freshness"
 OVERVIEW_TILES = "overview-tiles"
 OVERVIEW_PICKER_PAGE = "overview"  # the org picker's page key: org_picker.picker_id("overview")
-DQ_SUMMARY = "dq-summary"
