@@ -15,6 +15,7 @@ from etl.feeds import delayed_transfers as dtoc
 from etl.problems import FeedError
 from etl.reference import la_code_aliases, local_authorities
 from etl.validate import validate_frame
+from tests.conftest import REQUIRE_REAL_DATA, require_or_skip
 
 REPO = Path(__file__).resolve().parents[2]
 REAL = Path(os.environ.get("CAREKPI_REAL_DATA", REPO.parent / "shared" / "data" / "real"))
@@ -26,7 +27,7 @@ PSEUDO = {"9900", "9901", "9902"}
 
 def _need(path: Path) -> Path:
     if not path.exists():
-        pytest.skip(reason=f"real public file not present: {path}")
+        require_or_skip(f"real public file not present: {path}", REQUIRE_REAL_DATA)
     return path
 
 

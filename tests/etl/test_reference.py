@@ -18,6 +18,7 @@ from etl.reference import (
     la_code_aliases,
     local_authorities,
 )
+from tests.conftest import REQUIRE_REAL_DATA, require_or_skip
 
 REPO = Path(__file__).resolve().parents[2]
 REAL = Path(os.environ.get("CAREKPI_REAL_DATA", REPO.parent / "shared" / "data" / "real"))
@@ -27,7 +28,7 @@ MAR = REAL / "hospital" / "MAR_commissioner_Apr_12.xls"
 
 def _need(path: Path) -> Path:
     if not path.exists():
-        pytest.skip(reason=f"real public file not present: {path}")
+        require_or_skip(f"real public file not present: {path}", REQUIRE_REAL_DATA)
     return path
 
 
