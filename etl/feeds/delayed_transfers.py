@@ -187,10 +187,22 @@ def detect(path: Path) -> str | None:
         sheets = pd.read_excel(path, sheet_name=None, header=None, nrows=40, dtype=object)
     except Exception:  # an unreadable workbook is in no layout of ours
         return None
-    for name, spec in layouts.items():
-        if spec["format"] == "workbook" and "responsible" in _find_sheets(sheets, spec):
+    workbooks = {n: s for n, s in layouts.items() if s["format"] == "workbook"}
+    for name, spec in workbooks.items():
+        if "responsible" in _find_sheets(sheets, spec):
+            return name
+    # Titled as a DToC workbook but with no header we know: its layout, so that parsing says
+    # which header labels are missing rather than "no known layout".
+    for name, spec in workbooks.items():
+        if any(_titled(cells, spec["title_patterns"]) for cells in sheets.values()):
             return name
     return None
+
+
+def _titled(cells: pd.DataFrame, patterns: list[str]) -> bool:
+    """Whether a cell of the sheet's title block (its first 12 rows) holds one of `patterns`."""
+    text = " ".join(str(v) for v in cells.head(12).to_numpy().ravel() if not pd.isna(v))
+    return any(p in text.casefold() for p in patterns)
 
 
 def parse(path: Path, layout: str) -> pd.DataFrame:
