@@ -17,6 +17,7 @@ from carekpi import warehouse as wh
 from etl.demo import generate
 from etl.demo.writers import write_dtoc_workbook
 from etl.load import load_file
+from etl.status import describe_status
 
 TODAY = date(2026, 11, 1)
 PSEUDO = {"-", "9900", "9901", "9902"}
@@ -132,7 +133,7 @@ def national_2019(tmp_path) -> Path:
 
 
 def test_a_2019_national_workbook_loads_with_its_authorities_named(warehouse, national_2019,
-                                                                   tmp_path):
+                                                                   tmp_path, settings):
     excel_row = _excel_rows(national_2019)
     result = _load(warehouse, national_2019, tmp_path)
     assert result.status == "loaded"
@@ -161,3 +162,5 @@ def test_a_2019_national_workbook_loads_with_its_authorities_named(warehouse, na
     assert f"row {excel_row['Nowhere Borough']}, column 'org_code'" in audit.error_summary
     report = next((tmp_path / "archive").glob("*LA_DTOC_May_19.xlsx.report.txt"))
     assert "Loaded, with 2 row(s) set aside" in report.read_text()
+    shown = describe_status(warehouse, settings).splitlines()
+    assert f"      {audit.error_summary}" in shown  # what `carekpi etl status` prints
