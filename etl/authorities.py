@@ -67,8 +67,6 @@ def _why(code: str, period: str, reference: pd.DataFrame) -> str:
     """Why a row's authority cannot be placed, in words a data manager can check."""
     if code in reference.index:
         row = reference.loc[code]
-        if isinstance(row, pd.DataFrame):
-            row = row.iloc[-1]
         span = f"from {row['valid_from'] or 'before 2010'} to {row['valid_to'] or 'today'}"
         successor = f", replaced by {row['replaced_by']}" if row["replaced_by"] else ""
         return (f"authority {code} ({row['name']}) is not in force in {period}: the reference "

@@ -152,7 +152,7 @@ def _add_peer_authorities(conn: Connection, rows: FactRows) -> None:
         return
     known = set(conn.execute(select(wh.organisation.c.org_code)
                              .where(wh.organisation.c.org_code.in_(codes))).scalars())
-    reference = local_authorities().drop_duplicates("ons_code", keep="last").set_index("ons_code")
+    reference = local_authorities().set_index("ons_code")
     new = sorted((codes - known) & (set(reference.index) | set(rows.described)))
     if not new:
         return
