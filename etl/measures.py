@@ -139,7 +139,9 @@ def spell_measures(conn: Connection, periods: list[str] | None = None) -> pd.Dat
         return pd.DataFrame(columns=MEASURE_COLUMNS)
     old = spells["age_band"].isin(BANDS_65PLUS)
     spells["emergency_admissions_65"] = spells["emergency_admissions"].where(old, 0)
-    admitted = spells.rename(columns={"practice_code": "org_code", "admission_period": "period"})
+    # Rows that admitted nobody carry only a discharge (its admission came in another file).
+    admitted = spells[spells["admissions"] > 0].rename(
+        columns={"practice_code": "org_code", "admission_period": "period"})
     by_admission = admitted.groupby(["org_code", "period"])[
         ["emergency_admissions", "emergency_admissions_65", "acsc_emergency_admissions"]].sum()
 

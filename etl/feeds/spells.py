@@ -222,6 +222,8 @@ def _collapse_episodes(raw: pd.DataFrame, spec: dict) -> pd.DataFrame:
     A spell opens in this file when its first episode here is EPIORDER 1 (or of unknown order):
     a later episode means its first arrived in an earlier month's file, which counted it.
     """
+    if raw.empty:
+        return raw.assign(discharge_date=raw["discharge_date"], opens=False, alone=False)
     admitted = _clean(raw["admission_date"])
     no_date = (admitted.eq("") | admitted.isin(spec["sentinel_dates"])).to_numpy()
     date_code = pd.factorize(admitted)[0]
