@@ -375,11 +375,9 @@ def age_band(age: pd.Series) -> pd.Series:
 
 def _month(dates: pd.Series) -> pd.Series:
     """'YYYY-MM' of each date, None where missing."""
-    stamps = pd.to_datetime(dates)
-    month = stamps.dt.year * 100 + stamps.dt.month
-    text = (month // 100).astype("Int64").astype(str) + "-" + (
-        month % 100).astype("Int64").astype(str).str.zfill(2)
-    return pd.Series(text, dtype=object).where(stamps.notna(), None)
+    codes, uniques = pd.factorize(pd.Series(dates))  # missing -> -1, the None appended
+    text = np.array([f"{pd.Timestamp(u):%Y-%m}" for u in uniques] + [None], dtype=object)
+    return pd.Series(text[codes], index=dates.index, dtype=object)
 
 
 MEASURES = [
@@ -392,7 +390,32 @@ GROUP_COLUMNS = ["practice_code", "admission_period", "discharge_period", "sex",
                  "coverage_period", "coverage_org"]
 
 
-def aggregate_spells(spells: pd.DataFrame, acsc: tuple[str, ...]) -> pd.DataFrame:
+def aggregate_spells(spells: pd.DataFrame, acsc: tuple[str, ...],
+                     block: int = 100_000) -> pd.DataFrame:
+    """Practice x admission month x discharge month x sex x age band x coverage counts.
+
+    Counted `block` spells at a time and the partial counts summed, so that memory follows the
+    block, not the national file (see `_aggregate_block` for what is counted where).
+    """
+    parts = [_aggregate_block(spells.iloc[at:at + block], acsc)
+             for at in range(0, max(len(spells), 1), block)]
+    if len(parts) == 1:
+        return parts[0]
+    both = pd.concat(parts, ignore_index=True)
+    for column in ("admission_period", "discharge_period"):
+        both[column] = both[column].fillna("")
+    out = _sum_by_keys({c: both[c].to_numpy(dtype=object) for c in GROUP_COLUMNS},
+                       {m: both[m].to_numpy() for m in MEASURES})
+    return _blank_periods_as_none(out)[[*GROUP_COLUMNS, *MEASURES]]
+
+
+def _blank_periods_as_none(out: pd.DataFrame) -> pd.DataFrame:
+    for column in ("admission_period", "discharge_period"):
+        out[column] = out[column].astype(object).where(out[column].ne(""), None)
+    return out
+
+
+def _aggregate_block(spells: pd.DataFrame, acsc: tuple[str, ...]) -> pd.DataFrame:
     """Practice x admission month x discharge month x sex x age band x coverage counts.
 
     A row that opens its spell adds the admission counts, under the admission month and its
@@ -407,12 +430,13 @@ def aggregate_spells(spells: pd.DataFrame, acsc: tuple[str, ...]) -> pd.DataFram
     """
     admitted = pd.to_datetime(spells["admission_date"])
     discharged = pd.to_datetime(spells["discharge_date"])
-    method = spells["admission_method"].astype(object).where(spells["admission_method"].notna(), "")
-    emergency = method.astype(str).str.strip().str.upper().isin(EMERGENCY_METHODS).to_numpy()
-    diagnosis = spells["primary_diagnosis"].fillna("").astype(str).str.upper()
-    diagnosis = diagnosis.str.replace(".", "", regex=False).str.strip()
-    is_acsc = diagnosis.str.startswith(tuple(p.upper() for p in acsc)).to_numpy() if acsc else (
-        np.zeros(len(spells), dtype=bool))
+    method = per_value(spells["admission_method"], lambda u: u.fillna("").astype(str).str.strip()
+                       .str.upper().isin(EMERGENCY_METHODS))
+    emergency = method.to_numpy(dtype=bool)
+    prefixes = tuple(p.upper() for p in acsc)
+    is_acsc = per_value(spells["primary_diagnosis"], lambda u: u.fillna("").astype(str).str.upper()
+                        .str.replace(".", "", regex=False).str.strip().str.startswith(prefixes)
+                        ).to_numpy(dtype=bool)
     stay = (discharged - admitted).dt.days
     closes = stay.notna().to_numpy()
     counted = emergency & closes
@@ -426,42 +450,64 @@ def aggregate_spells(spells: pd.DataFrame, acsc: tuple[str, ...]) -> pd.DataFram
     discharge_cover = (spells["discharge_coverage"].fillna("")
                        if "discharge_coverage" in spells.columns
                        else admission_month.where(discharge_month.ne(""), ""))
-    keys = pd.DataFrame({
-        "practice_code": spells["practice_code"].astype(object).where(
-            spells["practice_code"].notna(), UNATTRIBUTED).to_numpy(),
-        "admission_period": admission_month.to_numpy(),
-        "discharge_period": discharge_month.to_numpy(),
-        "sex": spells["sex"].astype(object).where(spells["sex"].notna(), UNKNOWN_SEX).to_numpy(),
-        "age_band": age_band(spells["age"]).to_numpy(),
+    # Plain object arrays, not DataFrame columns: a national month stays small (pandas would
+    # copy every key into a string column).
+    keys = {
+        "practice_code": _filled(spells["practice_code"], UNATTRIBUTED),
+        "admission_period": admission_month.to_numpy(dtype=object),
+        "discharge_period": discharge_month.to_numpy(dtype=object),
+        "sex": _filled(spells["sex"], UNKNOWN_SEX),
+        "age_band": age_band(spells["age"]).to_numpy(dtype=object),
         "coverage_period": np.asarray(discharge_cover, dtype=object),
-        "coverage_org": (spells["coverage_org"].fillna("").to_numpy(dtype=object)
-                         if "coverage_org" in spells.columns else ""),
-    })
+        "coverage_org": (_filled(spells["coverage_org"], "") if "coverage_org" in spells.columns
+                         else np.full(len(spells), "", dtype=object)),
+    }
+    admission_keys = keys | {"coverage_period": np.asarray(admission_cover, dtype=object)}
+    # Both parts share a row when they count under the same coverage.
+    together = admission_keys["coverage_period"] == keys["coverage_period"]
+    admission_keys["discharge_period"] = np.where(together, keys["discharge_period"], "")
     zero = np.zeros(len(spells), dtype="int64")
-    ending = pd.DataFrame({
-        **{m: zero for m in ADMISSION_MEASURES},
+    opening = {"admissions": np.ones(len(spells), dtype="int64"),
+               "emergency_admissions": emergency.astype("int64"),
+               "acsc_emergency_admissions": (emergency & is_acsc).astype("int64")}
+    ending = {
         "emergency_bed_days": los,
         "emergency_los_sq_sum": los * los,
         "emergency_stays_7plus": (counted & (los >= 7)).astype("int64"),
         "emergency_stays_21plus": (counted & (los >= 21)).astype("int64"),
         "emergency_long_stay_bed_days": np.where(counted & (los > LONG_STAY_DAYS), los, 0),
         "emergency_discharges": counted.astype("int64"),
-    })
-    opening = pd.DataFrame({
-        "admissions": np.ones(len(spells), dtype="int64"),
-        "emergency_admissions": emergency.astype("int64"),
-        "acsc_emergency_admissions": (emergency & is_acsc).astype("int64"),
-        **{m: zero for m in MEASURES[3:]},
-    })
-    admission_keys = keys.assign(coverage_period=np.asarray(admission_cover, dtype=object))
-    together = admission_keys["coverage_period"].to_numpy() == keys["coverage_period"].to_numpy()
-    admission_keys.loc[~together, "discharge_period"] = ""
-    out = pd.concat([pd.concat([admission_keys, opening], axis=1)[opens],
-                     pd.concat([keys, ending], axis=1)[closes]], ignore_index=True)
-    out = out.groupby(GROUP_COLUMNS, sort=True).sum().reset_index()
-    for column in ("admission_period", "discharge_period"):
-        out[column] = out[column].astype(object).where(out[column].ne(""), None)
-    return out[[*GROUP_COLUMNS, *MEASURES]].astype({m: "int64" for m in MEASURES})
+    }
+    out = _sum_by_keys(
+        {c: np.concatenate([admission_keys[c][opens], keys[c][closes]]) for c in GROUP_COLUMNS},
+        {m: np.concatenate([opening.get(m, zero)[opens], ending.get(m, zero)[closes]])
+         for m in MEASURES})
+    return _blank_periods_as_none(out)[[*GROUP_COLUMNS, *MEASURES]]
+
+
+def _filled(values: pd.Series, missing: str) -> np.ndarray:
+    """An object array of the values, `missing` where a value is missing."""
+    out = np.array(values, dtype=object)
+    out[pd.isna(out)] = missing
+    return out
+
+
+def _sum_by_keys(keys: dict[str, np.ndarray], values: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The key columns and `values` summed per distinct key row, sorted by the keys: one
+    integer per row (object-column groupby would copy every key)."""
+    combined = np.zeros(len(next(iter(keys.values()))), dtype="int64")
+    decoded = {}
+    for column, cells in keys.items():
+        codes, uniques = pd.factorize(cells, sort=True)
+        combined = combined * max(len(uniques), 1) + codes
+        decoded[column] = (codes, np.asarray(uniques, dtype=object))
+    groups, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+    out = {c: pd.Series(uniques[codes[first]], dtype=object)
+           for c, (codes, uniques) in decoded.items()}
+    for name, cells in values.items():
+        out[name] = pd.Series(np.bincount(inverse, weights=cells, minlength=len(groups)).round()
+                              .astype("int64"))
+    return pd.DataFrame(out)
 
 
 # --- schemas -------------------------------------------------------------------------------------
