@@ -119,7 +119,7 @@ def read_csv_chunks(
                         ) from exc
 
 
-def read_csv_compact(path: Path, columns: list[str], chunk_rows: int = 200_000) -> pd.DataFrame:
+def read_csv_compact(path: Path, columns: list[str], chunk_rows: int = 100_000) -> pd.DataFrame:
     """`columns` of a large CSV as categorical text (each distinct value stored once), read
     chunk by chunk: a national month of hospital episodes fits in little memory."""
     parts: dict[str, list[pd.Categorical]] = {c: [] for c in columns}
