@@ -430,3 +430,26 @@ def test_truncated_file_is_refused_naming_the_row(tmp_path: Path) -> None:
     [problem] = caught.value.problems
     assert (problem.file, problem.row) == ("cut.csv", 8)
     assert "fields" in problem.rule
+
+
+def test_counting_block_by_block_equals_counting_at_once() -> None:
+    frame = _random_spells(3000, seed=11)
+    acsc = acsc_prefixes()
+    whole = spells.aggregate_spells(frame, acsc, block=len(frame))
+    pd.testing.assert_frame_equal(spells.aggregate_spells(frame, acsc, block=7), whole)
+    assert int(whole["admissions"].sum()) == 3000
+
+
+def test_hes_read_in_small_chunks_equals_one_read(tmp_path: Path, monkeypatch) -> None:
+    from etl import readers
+
+    path = _write_csv(tmp_path / "e.csv", HES_HEADER, _hes_rows())
+    whole = spells.parse(path, "hes_apc")
+    compact = readers.read_csv_compact
+    monkeypatch.setattr(spells, "read_csv_compact",
+                        lambda p, columns: compact(p, columns, chunk_rows=2))
+    pd.testing.assert_frame_equal(spells.parse(path, "hes_apc"), whole)
+    chunks = list(readers.read_csv_chunks(path, ["EPIKEY", "GPPRAC"], chunk_rows=3))
+    assert [len(c) for c in chunks] == [3, 3, 1]
+    assert pd.concat(chunks)["source_row"].tolist() == list(range(2, 9))
+    assert pd.concat(chunks)["EPIKEY"].tolist() == [r[0] for r in _hes_rows()]
