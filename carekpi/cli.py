@@ -199,6 +199,62 @@ def payments(out: Path, year: str | None) -> None:
     click.echo(f"wrote {len(view)} rows to {out}")
 
 
+@cli.group()
+def users() -> None:
+    """Dashboard users and their roles (viewer, data-manager)."""
+
+
+def _users_call(func, *args) -> None:
+    from carekpi.users import UserError
+
+    try:
+        func(_engine(_settings()), *args)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["viewer", "data-manager"]), default="viewer")
+@click.password_option(help="Asked for when not given (at least 12 characters).")
+def users_add(username: str, role: str, password: str) -> None:
+    """Add a user who signs in with a password."""
+    from carekpi.users import add_user
+
+    _users_call(add_user, username, password, role)
+    click.echo(f"user {username} added as {role}")
+
+
+@users.command("remove")
+@click.argument("username")
+def users_remove(username: str) -> None:
+    """Remove a user; their sessions end at their next request."""
+    from carekpi.users import remove_user
+
+    _users_call(remove_user, username)
+    click.echo(f"user {username} removed")
+
+
+@users.command("set-password")
+@click.argument("username")
+@click.password_option(help="Asked for when not given (at least 12 characters).")
+def users_set_password(username: str, password: str) -> None:
+    """Give a user a new password; their other sessions end."""
+    from carekpi.users import set_password
+
+    _users_call(set_password, username, password)
+    click.echo(f"password of {username} changed")
+
+
+@users.command("list")
+def users_list() -> None:
+    """Every user and role."""
+    from carekpi.users import list_users
+
+    for name, role in list_users(_engine(_settings())):
+        click.echo(f"{name}\t{role}")
+
+
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", type=int, default=8050)
@@ -207,7 +263,11 @@ def serve(host: str, port: int, debug: bool) -> None:
     """Serve the dashboard (development server; production: gunicorn dashboard.app:server)."""
     from dashboard.app import create_app
 
-    app = create_app(_settings())
+    settings = _settings()
+    if settings.auth == "none" and host not in ("127.0.0.1", "localhost", "::1"):
+        raise click.ClickException("without sign-in (CAREKPI_AUTH=none) the dashboard serves "
+                                   "127.0.0.1 only")
+    app = create_app(settings)
     click.echo(f"dashboard on http://{host}:{port}")
     app.run(host=host, port=port, debug=debug)
 

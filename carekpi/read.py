@@ -43,6 +43,14 @@ MART_COLUMNS = (
     "spc_upper", "spc_special_cause", "variation_icon", "assurance_icon", "funnel_class", "trend",
     "provisional", "carried_forward", "suppressed", "provisional_reason",
 )
+# design.md "Interfaces": the export's columns, in this order (then any other mart columns); the
+# analyst API (dashboard/api.py) answers with the same.
+EXPORT_COLUMNS = [
+    "kpi_id", "level", "org_code", "org_name", "period", "numerator", "denominator", "value",
+    "lower_95", "upper_95", "lower_998", "upper_998", "target", "rag", "spc_mean", "spc_lower",
+    "spc_upper", "spc_special_cause", "variation_icon", "assurance_icon", "funnel_class", "trend",
+    "provisional", "suppressed", "provisional_reason",
+]
 # Feeds whose every practice submits each month, with the fact table and its month column.
 PRACTICE_FEEDS = {
     "population": (wh.population, "period"),
@@ -589,3 +597,13 @@ def mart_rows(bind: Bind, *, kpi_id: str | None = None, level: str | None = None
     query = query.order_by(m.c.kpi_id, m.c.form, m.c.level, m.c.org_code, m.c.period)
     return _finish(_read(bind, query), suppress)
 
+
+
+def export_rows(bind: Bind, *, suppress: bool = True, **filters) -> pd.DataFrame:
+    """The rows `carekpi export` writes for mart_rows' filters: EXPORT_COLUMNS then the other
+    mart columns; suppressed, hidden counts and values read '*' (kpis.md), unless not asked."""
+    rows = mart_rows(bind, suppress=False, **filters)
+    if suppress:  # unsuppressed, the mart's flag still says which rows are small
+        rows = csv_frame(suppress_rows(rows), unsuppressed=rows)
+    extra = [c for c in rows.columns if c not in EXPORT_COLUMNS]
+    return rows[[*EXPORT_COLUMNS, *extra]]

@@ -234,6 +234,16 @@ etl_load = Table(
     Column("duration_s", Float),
 )
 
+# Dashboard users (design.md "Configuration": auth=password); only the password's argon2 hash.
+app_user = Table(
+    "app_user",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(16), nullable=False),  # viewer | data-manager
+    Column("created_at", DateTime(timezone=True)),
+)
+
 # Rows a later file replaced: the earlier version's figures and when they were superseded.
 etl_revision = Table(
     "etl_revision",

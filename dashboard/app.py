@@ -11,13 +11,17 @@ from flask import request
 
 from carekpi.settings import Settings
 from carekpi.warehouse import make_engine
-from dashboard import queries, runtime
+from dashboard import api, auth, hardening, health, ids, queries, runtime
+from dashboard.cache import make_cache
 
 ROOT = Path(__file__).resolve().parents[1]
 # Nav order: the questions of dashboard.md, most asked first; pages not listed follow.
 NAV_ORDER = ("/", "/network", "/kpi", "/practice", "/data-quality", "/definitions")
-# Paths served besides the pages: Dash's internals (all start with '/_'), static files, health.
-_SERVED_PREFIXES = ("/_", "/assets/", "/healthz")
+# Paths served besides the pages: Dash's internals (all start with '/_'), static files, health,
+# sign-in and the analyst API.
+_SERVED_PREFIXES = ("/_", "/assets/", "/healthz", "/login", "/logout", "/api/")
+# Callback outputs only a data manager may ask for (refused rows leave the system in them).
+DATA_MANAGER_OUTPUTS = (ids.DQ_REFUSED_CSV,)
 
 INDEX = """<!DOCTYPE html>
 <html lang="en-GB">
@@ -70,7 +74,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     """The dashboard bound to the settings' warehouse (read-only)."""
     settings = settings or Settings()
     runtime.configure(settings)
-    queries.configure(make_engine(settings.database_url))
+    engine = make_engine(settings.database_url)
+    cache = make_cache(settings.cache_url)
+    queries.configure(engine, cache)
     app = dash.Dash(
         __name__,
         use_pages=True,
@@ -90,6 +96,19 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         html.Main(dash.page_container, id="main"),
     ])
 
+    hardening.install(app)  # first: malformed requests never reach sign-in or a callback
+    auth.install(app.server, settings, engine, cache)
+    app.server.register_blueprint(api.api)
+
+    @app.server.before_request
+    def data_manager_outputs():
+        if request.path == hardening.CALLBACK_PATH and not auth.is_data_manager():
+            output = (request.get_json(silent=True) or {}).get("output", "")
+            outputs = output.removeprefix("..").removesuffix("..").split("...")  # Dash's join
+            if {o.rpartition(".")[0] for o in outputs} & set(DATA_MANAGER_OUTPUTS):
+                return {"error": "for data managers only"}, 403
+        return None
+
     @app.server.before_request
     def unknown_path_is_404():
         path = request.path.rstrip("/") or "/"
@@ -101,10 +120,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
 
     @app.server.get("/healthz")
     def healthz():
-        try:
-            return {"warehouse": "ok", "latest_load_id": queries.latest_load_id()}
-        except Exception as exc:  # report, never crash: this is what monitoring polls
-            return {"warehouse": "unreachable", "error": str(exc)}, 503
+        return health.check(engine, settings,
+                            scheduler_expected=settings.heartbeat_file is not None)
 
     return app
 

@@ -1,31 +1,36 @@
 """The dashboard's only way to the warehouse: cached wrappers over the read side (carekpi/read.py).
 
 Each function takes plain values and returns what its carekpi.read namesake returns (small
-numbers already suppressed). Results are cached under the newest load and annotation ids, so a
-new ETL load (loaded or refused) or annotation invalidates them. Callers get copies: they may
-change what they receive.
+numbers already suppressed). Results are cached (dashboard/cache.py: Redis shared by the workers,
+or in-process) under the newest load and annotation ids, so a new ETL load (loaded or refused) or
+annotation invalidates them in every worker. Callers get copies: they may change what they
+receive.
 """
 
 from __future__ import annotations
 
 import copy
-from functools import lru_cache
+import hashlib
 from typing import Any
 
 import pandas as pd
+from cachelib import BaseCache
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from carekpi import read
 from carekpi import warehouse as wh
+from dashboard import cache as shared
 
-_state: dict[str, Engine] = {}
+_state: dict[str, Any] = {}
 
 
-def configure(engine: Engine) -> None:
-    """Point the queries at a warehouse (called once by dashboard.app.create_app)."""
+def configure(engine: Engine, cache: BaseCache | None = None) -> None:
+    """Point the queries at a warehouse and a cache (by default a new in-process one)."""
     _state["engine"] = engine
-    _cached.cache_clear()
+    _state["cache"] = cache if cache is not None else shared.make_cache(None)
+    # The warehouse is part of every key: two warehouses may share one Redis.
+    _state["namespace"] = engine.url.render_as_string(hide_password=True)
 
 
 def _engine() -> Engine:
@@ -49,14 +54,14 @@ def cache_key() -> tuple[int, int]:
     return int(row[0] or 0), int(row[1] or 0)
 
 
-@lru_cache(maxsize=512)
-def _cached(name: str, key: tuple[int, int], args: tuple, kwargs: tuple) -> Any:
-    with _engine().connect() as conn:
-        return getattr(read, name)(conn, *args, **dict(kwargs))
-
-
 def _run(name: str, *args, **kwargs) -> Any:
-    result = _cached(name, cache_key(), args, tuple(sorted(kwargs.items())))
+    call = repr((_state["namespace"], cache_key(), name, args, sorted(kwargs.items())))
+    key = "q:" + hashlib.sha256(call.encode()).hexdigest()
+    result = shared.get(_state["cache"], key)
+    if result is None:
+        with _engine().connect() as conn:
+            result = getattr(read, name)(conn, *args, **kwargs)
+        shared.put(_state["cache"], key, result)
     return result.copy() if isinstance(result, pd.DataFrame) else copy.copy(result)
 
 
@@ -167,6 +172,13 @@ def annotations(org_code: str, kpi_id: str | None = None) -> pd.DataFrame:
 def payment_status(network_code: str | None = None, year: str | None = None) -> pd.DataFrame:
     """The care-package payment view (default terms), for one network or all."""
     return _run("payment_status", None, year, network_code)
+
+
+def export_rows(kpi_id: str | None = None, level: str | None = None,
+                from_month: str | None = None, to_month: str | None = None) -> pd.DataFrame:
+    """The rows `carekpi export` writes for the filter (read.EXPORT_COLUMNS, suppressed '*')."""
+    return _run("export_rows", kpi_id=kpi_id, level=level, from_month=from_month,
+                to_month=to_month)
 
 
 # --- breakdowns -------------------------------------------------------------------------------

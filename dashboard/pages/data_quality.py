@@ -9,7 +9,7 @@ import dash
 import dash_ag_grid as dag
 from dash import Input, Output, callback, html
 
-from dashboard import ids, runtime
+from dashboard import auth, ids, runtime
 from dashboard.components.download import csv_download
 from dashboard.panels.data_quality import (
     csv_for,
@@ -61,12 +61,9 @@ def _grid(grid_id: str, columns: list[dict], rows: list[dict], empty: str) -> ht
                       className="ag-theme-alpine", style={"width": "100%"})
 
 
-def layout(**_) -> html.Div:
-    """The page, read when it is opened (each table cached until the next load)."""
-    quarantine = runtime.settings().quarantine
-    return html.Div([
-        html.H1("Data quality"),
-        html.P(summary(quarantine), className="intro", id=ids.DQ_SUMMARY),
+def _data_manager_sections(quarantine) -> list[html.Section]:
+    """Refused rows and quarantine contents: a data manager's only (dashboard/auth.py)."""
+    return [
         html.Section([html.H2("Refused files and rows, with the reasons"),
                       html.Div(refused_items(), id=ids.DQ_REFUSED),
                       csv_download(ids.DQ_REFUSED_CSV, "Download refusals (CSV)")],
@@ -74,6 +71,18 @@ def layout(**_) -> html.Div:
         html.Section([html.H2("Files in quarantine"),
                       html.Div(quarantine_items(quarantine), id=ids.DQ_QUARANTINE)],
                      className="panel"),
+    ]
+
+
+def layout(**_) -> html.Div:
+    """The page, read when it is opened (each table cached until the next load)."""
+    quarantine = runtime.settings().quarantine
+    return html.Div([
+        html.H1("Data quality"),
+        html.P(summary(quarantine), className="intro", id=ids.DQ_SUMMARY),
+        *(_data_manager_sections(quarantine) if auth.is_data_manager() else [
+            html.P("Refused rows and the files in quarantine are shown to data managers.",
+                   className="caption", id=ids.DQ_REFUSED)]),
         html.Section([html.H2("Practices missing a month"),
                       html.P("Practices open in a month a feed covers, with no rows of their "
                              "own in it (the feed's last three months).", className="caption"),
