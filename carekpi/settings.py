@@ -65,7 +65,8 @@ class Settings(BaseSettings):
     threads: int = Field(4, ge=1, description="gunicorn threads per worker.")
     bind: str = Field("127.0.0.1:8050", description="Address:port gunicorn listens on.")
     heartbeat_file: Path | None = Field(
-        None, description="File the scheduler touches each minute (data_dir/scheduler.heartbeat)."
+        None, description="The scheduler's heartbeat file, touched every 30 s (default "
+        "data_dir/scheduler.heartbeat); set it for the dashboard and /healthz requires it fresh."
     )
     max_load_age_hours: float = Field(
         0, ge=0, description="/healthz is unhealthy when the last successful load is older "

@@ -41,8 +41,10 @@ def content_security_policy(app: dash.Dash) -> str:
 
 
 def _is_input(item) -> bool:
+    """{id, property[, value]}; a string value no longer than an address may be."""
     return isinstance(item, dict) and isinstance(item.get("id"), str | dict) \
-        and isinstance(item.get("property"), str)
+        and isinstance(item.get("property"), str) \
+        and not (isinstance(item.get("value"), str) and len(item["value"]) > MAX_QUERY)
 
 
 def _inputs_ok(items) -> bool:
@@ -66,7 +68,6 @@ def callback_body_ok(body) -> bool:
 def install(app: dash.Dash) -> None:
     """Add the headers to every response and refuse malformed requests with 400."""
     server: Flask = app.server
-    policy = content_security_policy(app)
 
     @server.before_request
     def refuse_malformed():
@@ -79,7 +80,8 @@ def install(app: dash.Dash) -> None:
 
     @server.after_request
     def headers(response: Response) -> Response:
-        response.headers["Content-Security-Policy"] = policy
+        # Built per response: Dash adds the pages' clientside scripts after create_app.
+        response.headers["Content-Security-Policy"] = content_security_policy(app)
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"

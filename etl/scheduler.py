@@ -45,6 +45,7 @@ NIGHTLY_FUNC = f"{__name__}:nightly_check"
 _NOT_STORED = {"secret_key", "cache_url", "auth"}
 # How often a nightly check waiting for the lock looks again (seconds).
 LOCK_RETRY_SECONDS = 30.0
+HEARTBEAT_SECONDS = 30.0  # how often a running scheduler touches settings.heartbeat
 
 # Set by SIGTERM/SIGINT (or request_stop); the running job stops after its current file.
 _stop = threading.Event()
@@ -220,10 +221,14 @@ def run_schedule(engine: Engine, settings: Settings) -> None:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         scheduler.start()
+        _beat(settings, scheduler)
         for job in scheduler.get_jobs():
             log.info("scheduled %s (%s): next run %s", job.name, job.trigger, job.next_run_time)
+        last_beat = time.monotonic()
         while not stopping.wait(1.0):
-            pass
+            if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
+                _beat(settings, scheduler)
+                last_beat = time.monotonic()
     finally:
         # Waits for a running job, which stops after its current file (it watches the flag).
         if scheduler.running:
@@ -231,6 +236,16 @@ def run_schedule(engine: Engine, settings: Settings) -> None:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         log.warning("scheduler stopped")
+
+
+def _beat(settings: Settings, scheduler: BaseScheduler) -> None:
+    """Touch the heartbeat file while the scheduler runs (dashboard /healthz reads its age)."""
+    if scheduler.running:
+        try:
+            settings.heartbeat.parent.mkdir(parents=True, exist_ok=True)
+            settings.heartbeat.touch()
+        except OSError as exc:  # a read-only folder must not stop the ETL
+            log.warning("heartbeat %s not written: %s", settings.heartbeat, exc)
 
 
 def _plain_logging() -> None:
