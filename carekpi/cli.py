@@ -38,8 +38,9 @@ def _month(value: str | None) -> str | None:
 @click.option("-v", "--verbose", is_flag=True, help="Log each step.")
 def cli(verbose: bool) -> None:
     """carekpi: integrated-care KPIs from feed files to a monthly dashboard."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from carekpi.logs import setup_logging
+
+    setup_logging(logging.INFO if verbose else logging.WARNING)
 
 
 @cli.group()

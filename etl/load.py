@@ -17,6 +17,7 @@ from sqlalchemy import Integer, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from carekpi import warehouse as wh
+from carekpi.logs import LOAD_ID
 from etl.detect import detect_layout, feed_module
 from etl.facts import FactRows, fact_rows_for
 from etl.problems import FeedError, Problem
@@ -80,6 +81,7 @@ def load_file(
 ) -> LoadResult:
     """Load one file whole or not at all; audit it; move it to archive/ or quarantine/."""
     path = Path(path)
+    LOAD_ID.set(None)  # until this file's audit row exists
     started = datetime.now(UTC)
     clock = time.perf_counter()
     digest = content_hash(path)
@@ -114,6 +116,7 @@ def load_file(
                 "feed": result.feed, "layout": result.layout, "status": "loaded",
                 "periods": ",".join(rows.periods), "rows_read": result.rows_read,
                 "rows_refused": len(set_aside), "error_summary": "; ".join(notes) or None})
+            LOAD_ID.set(load_id)  # every log line from here on names the load
             _add_peer_authorities(conn, rows)
             result.rows_loaded = _replace_rows(conn, rows, load_id, started)
             result.affected = rows.affected

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from carekpi.logs import LOAD_ID
 from carekpi.settings import Settings
 from etl.feeds import FEED_NAMES
 from etl.load import LoadResult, load_file
@@ -75,6 +76,7 @@ def run_inbox(
         if bar:
             bar.update(1)
         else:
+            LOAD_ID.set(result.load_id)  # refused and duplicate files name their audit row too
             log.info("%s %s: %s (%d rows)", feed, path.name, result.status, result.rows_loaded)
     if bar:
         bar.close()
