@@ -244,6 +244,16 @@ app_user = Table(
     Column("created_at", DateTime(timezone=True)),
 )
 
+# Bumped in the transaction that rewrites the mart: caches keyed on it (dashboard/queries.py)
+# never keep answers from between a load's commit and its mart rebuild.
+data_version = Table(
+    "data_version",
+    metadata,
+    Column("name", String(16), primary_key=True),  # 'mart'
+    Column("version", Integer, nullable=False),
+    Column("changed_at", DateTime(timezone=True)),
+)
+
 # Rows a later file replaced: the earlier version's figures and when they were superseded.
 etl_revision = Table(
     "etl_revision",
@@ -358,3 +368,14 @@ def delete_keys(conn: Connection, table: Table, keys: pd.DataFrame) -> None:
     cond = " AND ".join(f'"{c}" = :{c}' for c in names)
     conn.execute(text(f'DELETE FROM "{table.name}" WHERE {cond}'),
                  [dict(zip(names, r, strict=True)) for r in _plain_rows(keys)])
+
+
+def bump_data_version(conn: Connection, name: str = "mart") -> None:
+    """Count one more change of `name` (inside the transaction that made it)."""
+    from datetime import UTC, datetime
+
+    values = {"changed_at": datetime.now(UTC)}
+    bumped = conn.execute(data_version.update().where(data_version.c.name == name).values(
+        version=data_version.c.version + 1, **values)).rowcount
+    if not bumped:
+        conn.execute(data_version.insert().values(name=name, version=1, **values))

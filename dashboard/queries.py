@@ -45,13 +45,16 @@ def latest_load_id() -> int:
     return int(value or 0)
 
 
-def cache_key() -> tuple[int, int]:
-    """(newest load id of any status, newest annotation id): a change means new answers."""
-    e, a = wh.etl_load, wh.annotation
+def cache_key() -> tuple[int, int, int]:
+    """(newest load id of any status, newest annotation id, mart version): a change means new
+    answers (the mart version moves when a load's mart rebuild commits)."""
+    e, a, v = wh.etl_load, wh.annotation, wh.data_version
     with _engine().connect() as conn:
-        row = conn.execute(select(select(func.max(e.c.load_id)).scalar_subquery(),
-                                  select(func.max(a.c.annotation_id)).scalar_subquery())).one()
-    return int(row[0] or 0), int(row[1] or 0)
+        row = conn.execute(select(
+            select(func.max(e.c.load_id)).scalar_subquery(),
+            select(func.max(a.c.annotation_id)).scalar_subquery(),
+            select(func.max(v.c.version)).where(v.c.name == "mart").scalar_subquery())).one()
+    return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
 
 
 def _run(name: str, *args, **kwargs) -> Any:

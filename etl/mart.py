@@ -67,6 +67,7 @@ def rebuild_mart(engine: Engine, affected: dict[str, set[str]] | None = None,
         ids = [k.id for k in kpis]
         conn.execute(delete(wh.kpi_mart).where(wh.kpi_mart.c.kpi_id.in_(ids)))
         written = wh.bulk_insert(conn, wh.kpi_mart, frame)
+        wh.bump_data_version(conn)  # dashboard caches: the mart changed
     log.info("mart: %d rows for %d KPIs", written, len(kpis))
     return written
 

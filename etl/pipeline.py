@@ -80,6 +80,7 @@ def run_inbox(
             log.info("%s %s: %s (%d rows)", feed, path.name, result.status, result.rows_loaded)
     if bar:
         bar.close()
+    LOAD_ID.set(None)  # the mart rebuild is every file's
     if affected:
         summary.mart_rows = rebuild_mart(engine, affected, settings=settings)
     return summary

@@ -1,4 +1,4 @@
-"""Dashboard users: name, argon2 password hash, role
+"""Dashboard users (name, argon2 password hash, role) and the mart's data version
 
 Revision ID: 0005
 Revises: 0004
@@ -23,7 +23,15 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("username"),
     )
+    op.create_table(
+        "data_version",
+        sa.Column("name", sa.String(length=16), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("name"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("data_version")
     op.drop_table("app_user")
