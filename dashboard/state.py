@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
+from dashboard.theme import month_label
 from kpi.catalogue import Kpi, get_kpi, load_catalogue
 
 DEFAULT_KPI = "ea_rate"
@@ -91,11 +92,6 @@ def kpi_label(kpi: Kpi) -> str:
         first = first[0].lower() + first[1:]
     package = PACKAGE_NAMES.get(kpi.package or "", (kpi.package or "").replace("_", " ").title())
     return f"{package}: {first}{' ' + rest if rest else ''}"
-
-
-def month_label(period: str) -> str:
-    """'2026-10' -> 'Oct 2026'."""
-    return pd.Period(period, freq="M").strftime("%b %Y")
 
 
 def choices_from(coverage: pd.DataFrame, orgs: pd.DataFrame,
