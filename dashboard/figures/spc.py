@@ -60,7 +60,7 @@ def point_types(series: pd.DataFrame) -> pd.Series:
 def _hover(series: pd.DataFrame, kpi: Kpi, kinds: pd.Series) -> list[str]:
     out = []
     for row, kind in zip(series.itertuples(index=False), kinds, strict=True):
-        notes = [theme.MDC_WORDS[kind]] if kind else []
+        notes = [theme.MDC_WORDS[kind]] if isinstance(kind, str) else []  # gaps: NaN or None
         if getattr(row, "provisional", False):
             notes.append("provisional: " + (getattr(row, "provisional_reason", None)
                                             or "more data may arrive"))
