@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date
 
 import pandas as pd
 from sqlalchemy import and_, func, literal, or_, select, union_all
@@ -131,24 +132,52 @@ def memberships(bind: Bind) -> pd.DataFrame:
     return _read(bind, select(m.c.child_code, m.c.parent_code, m.c.valid_from, m.c.valid_to))
 
 
+def _links(bind: Bind, *, children: Sequence[str] | None = None,
+           parent: str | None = None) -> list[tuple]:
+    """Membership rows (child, parent, valid_from, valid_to) of the given children, or of every
+    child that `parent` ever had; all rows when the list of children is long."""
+    m = wh.membership
+    query = select(m.c.child_code, m.c.parent_code, m.c.valid_from, m.c.valid_to)
+    if parent is not None:
+        query = query.where(m.c.child_code.in_(
+            select(m.c.child_code).where(m.c.parent_code == parent)))
+    elif children is not None and len(children) <= 500:  # else one read beats a huge IN list
+        query = query.where(m.c.child_code.in_(list(children)))
+    with _connected(bind) as conn:
+        return [tuple(r) for r in conn.execute(query)]
+
+
+def _parent_on(links: Sequence[tuple], period: str) -> dict[str, str]:
+    """Each child's parent in a month, as kpi.rollup.assign_parents decides it: the link covering
+    the month's first day, else one starting within the month (the earliest)."""
+    first = date(int(period[:4]), int(period[5:7]), 1)
+    last = (pd.Timestamp(first) + pd.offsets.MonthEnd(0)).date()
+    best: dict[str, tuple] = {}
+    for child, parent, start, end in links:
+        if (start is None or start <= first) and (end is None or end >= first):
+            key = (0, start or date.min)
+        elif start is not None and first < start <= last:
+            key = (1, start)
+        else:
+            continue
+        if child not in best or key < best[child][0]:
+            best[child] = (key, parent)
+    return {child: parent for child, (_, parent) in best.items()}
+
+
 def parents_in(bind: Bind, codes: Sequence[str], period: str) -> dict[str, str]:
     """Each code's parent in the month `period` (codes with none that month are left out)."""
     if not codes:
         return {}
-    keys = pd.DataFrame({"org_code": list(codes), "period": period})
-    found = assign_parents(keys, memberships(bind), child_col="org_code")
-    return dict(zip(found["org_code"], found["parent_code"], strict=True))
+    wanted = set(codes)
+    found = _parent_on(_links(bind, children=list(wanted)), period)
+    return {c: p for c, p in found.items() if c in wanted}
 
 
 def members_in(bind: Bind, parent_code: str, period: str) -> list[str]:
     """Codes of the children whose parent in the month `period` is `parent_code`, sorted."""
-    links = memberships(bind)
-    candidates = links.loc[links["parent_code"] == parent_code, "child_code"].unique()
-    if len(candidates) == 0:
-        return []
-    keys = pd.DataFrame({"org_code": candidates, "period": period})
-    found = assign_parents(keys, links, child_col="org_code")
-    return sorted(found.loc[found["parent_code"] == parent_code, "org_code"])
+    found = _parent_on(_links(bind, parent=parent_code), period)
+    return sorted(c for c, p in found.items() if p == parent_code)
 
 
 def organisations(bind: Bind) -> pd.DataFrame:
@@ -426,7 +455,8 @@ def spell_breakdown(bind: Bind, org_code: str, period: str) -> pd.DataFrame:
 
 # --- loads and data quality -------------------------------------------------------------------
 LOAD_COLUMNS = ("load_id", "feed", "layout", "file_name", "periods", "rows_read", "rows_loaded",
-                "rows_refused", "status", "error_summary", "started_at", "finished_at")
+                "rows_refused", "status", "error_summary", "archive_path", "started_at",
+                "finished_at")
 
 
 def recent_loads(bind: Bind, limit: int = 50) -> pd.DataFrame:

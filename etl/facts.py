@@ -29,6 +29,16 @@ class TableRows:
     revise: bool = True  # keep the replaced figures in etl_revision
     table: str | None = None  # the warehouse table, when not the entry's own name
     fill_only: bool = False  # add rows only for keys the table does not have yet
+    # The (organisation, period) units the file restates, when more than its rows' keys (a unit
+    # whose rows all fell out of area is still restated, so an earlier file's rows there go).
+    cover: pd.DataFrame | None = None
+
+    def coverage(self) -> pd.DataFrame:
+        """The key units this file restates: what replaces an earlier file's contribution."""
+        own = self.frame[self.keys].drop_duplicates()
+        if self.cover is None:
+            return own
+        return pd.concat([own, self.cover[self.keys]]).drop_duplicates().reset_index(drop=True)
 
 
 @dataclass
@@ -79,6 +89,7 @@ def fact_rows_for(
     module = feed_module(feed)
     spec = layouts_for(feed).get(layout, {})
     notes: list[str] = list(frame.attrs.get("notes", []))
+    parsed = frame  # before national rows are filtered: a file's coverage is all it restates
     placed = None
     if spec.get("scope") == "national" and not frame.empty:
         if spec.get("describes") == "authorities":
@@ -108,6 +119,8 @@ def fact_rows_for(
     rows.notes = notes
     if placed is not None:
         rows.described, rows.set_aside = placed.described, placed.set_aside
+    if kind == "spells":
+        rows.tables["spell_fact"].cover = spell_coverage(parsed)
     if kind == "organisations" and layouts_for(feed).get(layout, {}).get("place_is_commissioner"):
         _commissioner_places_fill_only(rows, set(frame["practice_code"].dropna()))
     return rows
@@ -175,15 +188,30 @@ def _care_packages(frame: pd.DataFrame) -> FactRows:
                     _periods(rows["period"]))
 
 
+SPELL_COVERAGE = ["coverage_org", "coverage_period"]
+
+
 def _spells(frame: pd.DataFrame) -> FactRows:
+    """Spell counts keyed by the coverage they came from: a later file of the same coverage
+    (HES: episode-end month x provider) replaces them, files of other coverage add up."""
     from etl.feeds.spells import aggregate_spells
     from etl.reference import acsc_prefixes
 
     rows = aggregate_spells(frame, acsc_prefixes())
     rows["practice_code"] = rows["practice_code"].fillna(UNATTRIBUTED)
     rows["discharge_period"] = rows["discharge_period"].fillna("")
-    return FactRows({"spell_fact": TableRows(rows, ["practice_code", "admission_period"])},
-                    _periods(rows["admission_period"]))
+    rows["admission_period"] = rows["admission_period"].fillna("")
+    return FactRows({"spell_fact": TableRows(rows, SPELL_COVERAGE)},
+                    _periods(rows["coverage_period"]))
+
+
+def spell_coverage(frame: pd.DataFrame) -> pd.DataFrame:
+    """coverage_org, coverage_period: every unit a parsed spells frame restates (before rows of
+    other areas are skipped)."""
+    units = pd.concat([
+        pd.DataFrame({"coverage_org": frame["coverage_org"], "coverage_period": frame[column]})
+        for column in ("admission_coverage", "discharge_coverage")])
+    return units.dropna().drop_duplicates().reset_index(drop=True)
 
 
 def _commissioner(frame: pd.DataFrame) -> FactRows:

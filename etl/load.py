@@ -166,21 +166,35 @@ def _add_peer_authorities(conn: Connection, rows: FactRows) -> None:
 
 
 def _replace_rows(conn: Connection, rows: FactRows, load_id: int, when: datetime) -> int:
-    """Write a file's rows, replacing what earlier loads held for the same keys."""
+    """Write a file's rows, replacing what earlier loads held in the coverage it restates
+    (its key units); rows of other coverage stay and add up. The coverage is recorded."""
     written = 0
     for name, part in rows.tables.items():
         table = wh.metadata.tables[part.table or name]
-        keys = part.frame[part.keys].drop_duplicates()
         if part.fill_only:
             written += wh.bulk_insert(conn, table, _not_yet_in(conn, table, part).assign(
                 load_id=load_id))
             continue
+        keys = part.coverage()
         if part.revise:
             _supersede(conn, table, keys, load_id, when)
         else:
             wh.delete_keys(conn, table, keys)
+        _record_coverage(conn, table.name, keys, load_id)
         written += wh.bulk_insert(conn, table, part.frame.assign(load_id=load_id))
     return written
+
+
+def _record_coverage(conn: Connection, table: str, keys: pd.DataFrame, load_id: int) -> None:
+    """etl_coverage rows: the (organisation, period) units of `table` this load restates."""
+    period_col = next((c for c in keys.columns if "period" in c), None)
+    if period_col is None:  # reference tables (organisations): no monthly coverage
+        return
+    code_col = next(c for c in keys.columns if c != period_col)
+    units = pd.DataFrame({"load_id": load_id, "table_name": table,
+                          "org_code": keys[code_col].fillna("").to_numpy(),
+                          "period": keys[period_col].to_numpy()}).drop_duplicates()
+    wh.bulk_insert(conn, wh.etl_coverage, units)
 
 
 def _not_yet_in(conn: Connection, table, part) -> pd.DataFrame:

@@ -110,8 +110,11 @@ def funnel_caption(points: pd.DataFrame, kpi: Kpi, *, month: str, peer_label: st
             f"value), value against {kpi.denominator}. Lines: the peers' overall value "
             f"and exact {'binomial' if kpi.unit == '%' else 'Poisson'} 95% and 99.8% limits "
             f"(Spiegelhalter 2005). {outside} outside the 99.8% limits.")
-    if highlight_label:
+    if highlight_label and highlight_label in _labels(shown):
         text += f" The star is {highlight_label}."
+    elif highlight_label:
+        text += (f" {highlight_label} has no value shown this month (counts from 1 to 7 are "
+                 "suppressed, or none arrived), so it is not drawn.")
     if hidden:
         text += f" {hidden} not shown: counts from 1 to 7 are suppressed, or no value."
     return text

@@ -12,18 +12,20 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import ids, state, theme
 from dashboard.components.download import csv_download
+from dashboard.components.org_picker import org_picker, picker_id
 from dashboard.panels.network import (
     GRID_OPTIONS,
     ROW_STYLE,
     cell_href,
     matrix_csv,
     network_view,
-    networks,
     payment_csv,
     resolve_network,
 )
 
 dash.register_page(__name__, path="/network", name="Network", title="Network · carekpi")
+
+PAGE = ids.NETWORK_PICKER_PAGE
 
 PAYMENT_COLUMN_DEFS = [
     {"field": "package", "headerName": "Care package", "minWidth": 300, "flex": 2},
@@ -44,8 +46,7 @@ def layout(org: str | None = None, month: str | None = None, **params) -> html.D
     """The page for the query string's state (bad values named in a message)."""
     choices = state.available()
     st = state.from_query(choices, org=org, month=month, **params)
-    network, notes = resolve_network(org, st)
-    nets = networks()
+    network, notes = resolve_network(st.org)
     months = [{"label": theme.month_label(m), "value": m} for m in reversed(choices.months)]
     messages = [*st.messages, *notes]
     return html.Div([
@@ -56,14 +57,12 @@ def layout(org: str | None = None, month: str | None = None, **params) -> html.D
         html.H1(id=ids.NETWORK_HEADING),
         html.Div([html.P(m) for m in messages], id=ids.NETWORK_MESSAGES, role="alert",
                  className="messages" if messages else "messages empty"),
-        html.Div(id=ids.NETWORK_FRESHNESS),
         html.Div([
-            _control("Network", dcc.Dropdown(
-                [{"label": r.label, "value": r.org_code} for r in nets.itertuples()], network,
-                id=ids.NETWORK_ORG, clearable=False, searchable=True), ids.NETWORK_ORG),
+            org_picker(PAGE, choices, network),
             _control("Month", dcc.Dropdown(months, st.month, id=ids.NETWORK_MONTH,
                                            clearable=False), ids.NETWORK_MONTH),
         ], className="controls network-controls"),
+        html.Div(id=ids.NETWORK_FRESHNESS),
         html.Section([
             html.H2("KPIs by practice"),
             html.P(id=ids.NETWORK_MATRIX_CAPTION, className="caption"),
@@ -92,41 +91,39 @@ def layout(org: str | None = None, month: str | None = None, **params) -> html.D
 
 
 # --- callbacks: a line or two each, the work is in dashboard/panels/network.py ----------------
-CONTROLS = [Input(ids.NETWORK_ORG, "value"), Input(ids.NETWORK_MONTH, "value")]
+CONTROLS = [Input(picker_id(PAGE), "value"), Input(ids.NETWORK_MONTH, "value")]
+STATES = [State(picker_id(PAGE), "value"), State(ids.NETWORK_MONTH, "value")]
 
 
 @callback(
     Output(ids.NETWORK_URL, "search"), Output(ids.NETWORK_HEADING, "children"),
-    Output(ids.NETWORK_BREADCRUMB, "children"), Output(ids.NETWORK_MATRIX, "columnDefs"),
-    Output(ids.NETWORK_MATRIX, "rowData"), Output(ids.NETWORK_MATRIX, "dashGridOptions"),
-    Output(ids.NETWORK_MATRIX_CAPTION, "children"), Output(ids.NETWORK_PAYMENT, "rowData"),
-    Output(ids.NETWORK_PAYMENT_CAPTION, "children"), Output(ids.NETWORK_CHANGES, "children"),
-    *CONTROLS)
-def update_page(network, month):
-    view = network_view(network, month)
-    return (view.search, view.heading, view.breadcrumb, view.column_defs, view.row_data,
-            view.grid_options, view.matrix_caption, view.payment_rows, view.payment_caption,
-            view.changes)
+    Output(ids.NETWORK_BREADCRUMB, "children"), Output(ids.NETWORK_FRESHNESS, "children"),
+    Output(ids.NETWORK_MATRIX, "columnDefs"), Output(ids.NETWORK_MATRIX, "rowData"),
+    Output(ids.NETWORK_MATRIX, "dashGridOptions"), Output(ids.NETWORK_MATRIX_CAPTION, "children"),
+    Output(ids.NETWORK_PAYMENT, "rowData"), Output(ids.NETWORK_PAYMENT_CAPTION, "children"),
+    Output(ids.NETWORK_CHANGES, "children"), *CONTROLS)
+def update_page(org, month):
+    view = network_view(org, month)
+    return (view.search, view.heading, view.breadcrumb, view.freshness, view.column_defs,
+            view.row_data, view.grid_options, view.matrix_caption, view.payment_rows,
+            view.payment_caption, view.changes)
 
 
 @callback(Output(ids.NETWORK_GO, "href"), Input(ids.NETWORK_MATRIX, "cellClicked"),
-          *[State(c.component_id, c.component_property) for c in CONTROLS],
-          prevent_initial_call=True)
-def open_cell(cell, network, month):
-    return cell_href(cell, network, month) or dash.no_update
+          *STATES, prevent_initial_call=True)
+def open_cell(cell, org, month):
+    return cell_href(cell, resolve_network(org)[0], month) or dash.no_update
 
 
 @callback(Output(ids.NETWORK_MATRIX_CSV, "data"),
           Input(f"{ids.NETWORK_MATRIX_CSV}-button", "n_clicks"),
-          *[State(c.component_id, c.component_property) for c in CONTROLS],
-          prevent_initial_call=True)
-def download_matrix(_clicks, network, month):
-    return matrix_csv(network, month)
+          *STATES, prevent_initial_call=True)
+def download_matrix(_clicks, org, month):
+    return matrix_csv(resolve_network(org)[0], month)
 
 
 @callback(Output(ids.NETWORK_PAYMENT_CSV, "data"),
           Input(f"{ids.NETWORK_PAYMENT_CSV}-button", "n_clicks"),
-          *[State(c.component_id, c.component_property) for c in CONTROLS],
-          prevent_initial_call=True)
-def download_payment(_clicks, network, month):
-    return payment_csv(network, month)
+          *STATES, prevent_initial_call=True)
+def download_payment(_clicks, org, month):
+    return payment_csv(resolve_network(org)[0], month)

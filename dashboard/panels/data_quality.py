@@ -13,14 +13,11 @@ from dash import html
 
 from dashboard import queries, state, theme
 from dashboard.components.download import send_csv
+from dashboard.components.freshness import FEED_NAMES
 from dashboard.figures.common import org_label
 from kpi.catalogue import get_kpi
 
 REPORT_SUFFIX = ".report.txt"
-FEED_NAMES = {"organisations": "Organisations (ODS)", "population": "Registered population",
-              "care_packages": "Care packages", "spells": "Hospital spells",
-              "delayed_transfers": "Delayed transfers of care", "reablement": "Reablement",
-              "care_home_admissions": "Care-home admissions"}
 
 
 def _when(value) -> str:
@@ -34,8 +31,12 @@ def _month(period) -> str:
     return theme.month_label(period) if isinstance(period, str) and period else "–"
 
 
-def _feed(feed) -> str:
-    return FEED_NAMES.get(feed, feed) if isinstance(feed, str) else "not recognised"
+def _feed(feed, stored_at: str | None = None) -> str:
+    """The feed's name; for a file no layout recognised, the inbox folder it arrived in."""
+    if isinstance(feed, str):
+        return FEED_NAMES.get(feed, feed)
+    folder = Path(stored_at).parent.name if isinstance(stored_at, str) and stored_at else None
+    return f"not recognised (arrived in {folder}/)" if folder else "not recognised"
 
 
 def _names() -> pd.Series:
@@ -67,8 +68,8 @@ def refused_items() -> list:
         what = ("Refused: nothing loaded" if r.status == "refused"
                 else f"Loaded, {int(r.rows_refused)} row(s) refused")
         items.append(html.Li([
-            html.Strong(r.file_name), html.Span(f" · {_feed(r.feed)} · {_when(r.finished_at)}"
-                                                f" · {what}"),
+            html.Strong(r.file_name),
+            html.Span(f" · {_feed(r.feed, r.archive_path)} · {_when(r.finished_at)} · {what}"),
             html.Pre(r.error_summary or "No reason recorded.", className="reason",
                      style={"whiteSpace": "pre-wrap"}),
         ]))
@@ -162,6 +163,21 @@ def provisional_rows() -> list[dict]:
                      "reason": r.provisional_reason if isinstance(r.provisional_reason, str)
                      and r.provisional_reason else "Within the KPI's provisional period"})
     return rows
+
+
+def summary(folder: Path) -> str:
+    """One sentence of counts, so the page says at once whether anything needs doing."""
+    refused = queries.refused_loads()
+    files = int((refused["status"] == "refused").sum())
+    rows = int(refused.loc[refused["status"] != "refused", "rows_refused"].fillna(0).sum())
+    waiting = len(quarantined_files(folder))
+    missing = missing_frame()
+    late = missing[["practice_code", "period", "feed"]].drop_duplicates().shape[0]
+    provisional = provisional_frame()
+    months = provisional[["kpi_id", "period"]].drop_duplicates().shape[0]
+    return (f"{files} file(s) refused and {rows} row(s) refused in loaded files; {waiting} "
+            f"file(s) in quarantine; {late} practice month(s) missing from a feed; {months} "
+            f"KPI month(s) provisional.")
 
 
 CSV_TABLES = {

@@ -13,9 +13,11 @@ from dash import dcc, html
 
 from dashboard import queries, state, theme
 from dashboard.components.download import send_csv
+from dashboard.components.freshness import page_freshness
 from dashboard.components.kpi_tile import VARIATION_WORDS
-from dashboard.figures.common import comparison, org_label
+from dashboard.figures.common import comparison
 from dashboard.figures.matrix import OUTSIDE_CLASSES, OUTSIDE_MARK, Grid, matrix
+from dashboard.panels.common import breadcrumb_items, org_name
 from kpi.catalogue import Kpi, get_kpi, load_catalogue
 
 ROW_KINDS = {"area": "Area", "network": "Network", "practice": "Practice"}
@@ -38,46 +40,31 @@ def matrix_kpis() -> list[Kpi]:
             if "practice" in k.levels and not k.drilldown_of and not k.rolling_of]
 
 
-def networks() -> pd.DataFrame:
-    """Networks with values: org_code, org_name, parent_code, label ('Name (code) · Area')."""
-    orgs = queries.organisations()
-    names = queries.organisations(with_data=False).set_index("org_code")["org_name"]
-    nets = orgs[orgs["level"] == "network"].copy()
-    nets["label"] = [org_label(c, n) + (f" · {names.get(p)}" if isinstance(p, str) else "")
-                     for c, n, p in zip(nets["org_code"], nets["org_name"], nets["parent_code"],
-                                        strict=True)]
-    return nets.sort_values("label").reset_index(drop=True)
+def resolve_network(org: str | None) -> tuple[str | None, list[str]]:
+    """The network to show for the organisation asked for, and what to say about it.
 
-
-def resolve_network(org: str | None, st: state.PageState) -> tuple[str | None, list[str]]:
-    """The network to show for the asked `org` (after state resolved it), and what to say.
-
-    A practice shows its network; an area (or nothing asked) its first network; an unknown
-    code is already named in the state's messages.
+    A practice shows its (current) network; a place or system, or nothing, its first network
+    by code; an organisation without a network, the first network of all.
     """
-    nets = networks()
-    codes = set(nets["org_code"])
-    orgs = queries.organisations(with_data=False).set_index("org_code")
-    chosen, notes = st.org, []
-    if chosen in codes:
-        return chosen, notes
-    level = orgs["level"].get(chosen) if chosen else None
+    orgs = queries.organisations()
+    nets = orgs[orgs["level"] == "network"].sort_values("org_code")
+    if nets.empty:
+        return None, []
+    level = dict(zip(orgs["org_code"], orgs["level"], strict=True)).get(org)
+    if level == "network":
+        return org, []
     if level == "practice":
-        parent = orgs["parent_code"].get(chosen)
-        if parent in codes:
-            notes.append(f"{org_label(chosen, orgs['org_name'].get(chosen))} is a practice: "
-                         f"showing its network.")
-            return parent, notes
-    inside = nets[nets["parent_code"] == chosen] if chosen else nets.iloc[0:0]
-    pick = inside if not inside.empty else nets
-    if org and level not in (None, "place", "system"):
-        notes.append(f"'{org}' is not a network: showing {pick['label'].iloc[0]}.")
-    return (pick["org_code"].iloc[0] if not pick.empty else None), notes
-
-
-def _label(code: str) -> str:
-    names = queries.organisations(with_data=False).set_index("org_code")["org_name"]
-    return org_label(code, names.get(code))
+        chain = queries.parent_chain(org)
+        up = next((c for c in reversed(chain[:-1]) if c in set(nets["org_code"])), None)
+        if up:
+            return up, [f"{org_name(org)} is a practice: showing its network."]
+    below = [c for c in nets["org_code"] if org and org in queries.parent_chain(c)]
+    if below:
+        return below[0], []
+    first = nets["org_code"].iloc[0]
+    if org:
+        return first, [f"{org_name(org)} has no network: showing {org_name(first)}."]
+    return first, []
 
 
 def previous_month(month: str) -> str:
@@ -137,9 +124,9 @@ def matrix_caption(network: str, month: str, grid: Grid) -> str:
     """What the matrix shows, in words (the grid itself is also labelled)."""
     practices = len(grid.row_data)
     if not practices and not grid.pinned_top:
-        return f"No values for {_label(network)} in {theme.month_label(month)}."
+        return f"No values for {org_name(network)} in {theme.month_label(month)}."
     return (f"{len(grid.column_defs) - 1} KPIs for the {practices} practices of "
-            f"{_label(network)} in {theme.month_label(month)}, with the network's and the "
+            f"{org_name(network)} in {theme.month_label(month)}, with the network's and the "
             f"area's own values on top. Each cell: ✔ on target, ▲ near target, ✖ off target, "
             f"– no target; {OUTSIDE_MARK} outside the 99.8% funnel limits of its peers (a "
             f"practice: the network's practices; the network: the area's networks); * not "
@@ -240,7 +227,7 @@ def changes(network: str, month: str) -> list[Change]:
     for r in both[both["row_kind"].isin(["network", "practice"])].itertuples(index=False):
         if r.spc_special_cause in SIGNALS and r.spc_special_cause_before not in SIGNALS:
             found.append(Change("signal", r.org_code, r.kpi_id, (
-                f"{_label(r.org_code)}, {state.kpi_label(get_kpi(r.kpi_id))}: "
+                f"{org_name(r.org_code)}, {state.kpi_label(get_kpi(r.kpi_id))}: "
                 f"{theme.MDC_WORDS[r.spc_special_cause].lower()} "
                 f"({theme.format_value(r.value, get_kpi(r.kpi_id))})")))
     for r in both[both["row_kind"] == "practice"].itertuples(index=False):
@@ -248,7 +235,7 @@ def changes(network: str, month: str) -> list[Change]:
             kpi = get_kpi(r.kpi_id)
             words = theme.COMPARISON_WORDS[comparison(r.funnel_class, kpi.polarity)].lower()
             found.append(Change("limits", r.org_code, r.kpi_id, (
-                f"{_label(r.org_code)}, {state.kpi_label(kpi)}: now outside the 99.8% limits "
+                f"{org_name(r.org_code)}, {state.kpi_label(kpi)}: now outside the 99.8% limits "
                 f"({words}: {theme.format_value(r.value, kpi)})")))
     return found
 
@@ -283,19 +270,7 @@ def changes_section(network: str, month: str) -> list:
     return parts
 
 
-# --- breadcrumb and heading -------------------------------------------------------------------
-def breadcrumb(network: str, month: str) -> list:
-    """Area > network: the area links to its overview for the month."""
-    chain = queries.parent_chain(network)
-    items = []
-    for code in chain[-2:]:  # the area (place) and the network
-        if code == network:
-            items.append(html.Li(html.Span(_label(code), **{"aria-current": "page"})))
-        else:
-            items.append(html.Li(dcc.Link(_label(code), href=href("/", org=code, month=month))))
-    return [html.Ol(items)]
-
-
+# --- the URL --------------------------------------------------------------------------------
 def search(network: str | None, month: str | None) -> str:
     """The page's query string."""
     return state.to_query(state.PageState(kpi=None, org=network, month=month), ("org", "month"))
@@ -313,9 +288,11 @@ ROW_STYLE = {"styleConditions": [{"condition": "params.node.rowPinned",
 class NetworkView:
     """Everything the page's main callback writes."""
 
+    network: str | None
     search: str
     heading: str
     breadcrumb: list
+    freshness: object
     column_defs: list[dict]
     row_data: list[dict]
     grid_options: dict
@@ -325,18 +302,22 @@ class NetworkView:
     changes: list
 
 
-def network_view(network: str | None, month: str | None) -> NetworkView:
-    """The page's content for a network and month (plain values)."""
+def network_view(org: str | None, month: str | None) -> NetworkView:
+    """The page's content for the organisation picked (a network, or a practice or area that
+    leads to one) and a month (plain values)."""
+    network, _ = resolve_network(org)
+    choices = state.available()
     if not network or not month:
-        return NetworkView(search(network, month), "No network data",
-                           [], [], [], GRID_OPTIONS, "No data loaded yet: run `carekpi etl run`.",
-                           [], "", [])
+        return NetworkView(network, search(network, month), "No network data", [],
+                           page_freshness(None, month, choices.orgs), [], [], GRID_OPTIONS,
+                           "No data loaded yet: run `carekpi etl run`.", [], "", [])
     grid = matrix_grid(network, month)
     rows, caption = payment_rows(network, month)
     return NetworkView(
-        search=search(network, month),
-        heading=f"{_label(network)}: {theme.month_label(month)}",
-        breadcrumb=breadcrumb(network, month),
+        network=network, search=search(network, month),
+        heading=f"{org_name(network)}: {theme.month_label(month)}",
+        breadcrumb=breadcrumb_items(network, month),
+        freshness=page_freshness(choices.orgs.get(network), month, choices.orgs),
         column_defs=grid.column_defs, row_data=grid.row_data,
         grid_options=GRID_OPTIONS | {"pinnedTopRowData": grid.pinned_top},
         matrix_caption=matrix_caption(network, month, grid),

@@ -104,3 +104,14 @@ def browser(dash_duo):
     """dash_duo in a 1280x900 window (the smallest screen dashboard.md asks to read well)."""
     dash_duo.driver.set_window_size(1280, 900)
     return dash_duo
+
+
+def save_full_page(driver, path: Path) -> None:
+    """A screenshot of the whole page, not only the window (the window size is restored)."""
+    width, height = driver.get_window_size()["width"], driver.get_window_size()["height"]
+    full = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(width, min(max(full + 120, height), 6000))
+    try:
+        driver.save_screenshot(str(path))
+    finally:
+        driver.set_window_size(width, height)

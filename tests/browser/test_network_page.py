@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from dashboard import ids
 from dashboard.app import create_app
+from dashboard.components.org_picker import picker_id
 from kpi.catalogue import load_catalogue
 from tests.browser.axe import axe_violations, describe
 
@@ -87,10 +88,15 @@ def _networks_and_month(engine) -> tuple[str, str, str]:
     return nets[1], nets[2], months[-2]
 
 
-def _choose(browser, dropdown_id: str, typed: str) -> None:
-    browser.wait_for_element(f"#{dropdown_id}").click()
-    search = browser.wait_for_element(f"#{dropdown_id} input, .dash-dropdown-search", timeout=10)
+def _choose(browser, dropdown_id: dict, typed: str) -> None:
+    """Type into a dropdown with a dict id (the organisation picker), take the option found."""
+    dom_id = json.dumps(dropdown_id, sort_keys=True, separators=(",", ":"))
+    find = "return document.getElementById(arguments[0])"  # a JSON id defeats CSS selectors
+    until(lambda: browser.driver.execute_script(find, dom_id), timeout=20)
+    browser.driver.execute_script(find, dom_id).click()
+    search = browser.wait_for_element(".dash-dropdown-search", timeout=10)
     search.send_keys(typed)
+    until(lambda: typed in browser.driver.find_element(By.TAG_NAME, "body").text, timeout=10)
     search.send_keys(Keys.ENTER)
 
 
@@ -150,7 +156,7 @@ def test_network_matrix_drilldown_url_csv_and_accessibility(browser, demo_wareho
     # choosing another network writes it to the URL; the copied URL opens the same view
     browser.driver.get(f"{browser.server_url}/network?org={network}&month={month}")
     browser.wait_for_element(f"#{ids.NETWORK_MATRIX} .ag-row[row-id='{network}']", timeout=30)
-    _choose(browser, ids.NETWORK_ORG, other)
+    _choose(browser, picker_id(ids.NETWORK_PICKER_PAGE), other)
     until(lambda: f"org={other}" in browser.driver.current_url, timeout=20)
     copied = browser.driver.current_url
     assert f"month={month}" in copied

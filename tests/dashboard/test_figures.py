@@ -106,9 +106,13 @@ def test_spc_annotations_meta_and_caption():
     assert fig.layout.meta["kpi_id"] == "ea_rate" and fig.layout.meta["org"] == "Alpha (A1)"
     assert fig.layout.meta["month"] == "2026-06" and "Alpha (A1)" in fig.layout.title.text
     assert fig.layout.xaxis.tickformat == "%b %Y"
+    shaded = spc_figure(series, EA, org_label="Alpha (A1)", month="2025-04").layout.shapes
+    assert [(s.type, s.x0[:10], s.x1[:10]) for s in shaded] == [
+        ("rect", "2025-03-17", "2025-04-16")]
     caption = spc_caption(series, EA, "Alpha (A1)")
     assert "Jan 2024 to Jun 2026" in caption and "recalculated 1 time(s)" in caption
     assert "Not shown: Sep 2025 (counts from 1 to 7" in caption
+    assert caption.endswith("The mean and limits come from every month, those not shown too.")
     assert "1 special cause: concern" in caption
 
 
@@ -169,6 +173,9 @@ def test_funnel_curve_spans_the_denominators_and_a_big_peer_group_is_webgl():
     assert (limits["upper_998"] > limits["upper_95"]).all()
     assert limits["upper_998"].is_monotonic_decreasing  # the funnel narrows
     assert funnel_curve([], 9.0, kind="rate").empty
+    share = funnel_curve([301.0, 512.0, 698.0], 76.5, kind="proportion", multiplier=100)
+    assert share["denominator"].tolist() == share["denominator"].round().tolist()
+    assert share.notna().all().all() and {301, 698} <= set(share["denominator"])
     peers["funnel_class"] = None
     fig = funnel_figure(peers, limits, EA, month="2026-10", peer_label="England")
     assert _trace(fig, "peers").type == "scattergl"
@@ -265,3 +272,19 @@ def test_matrix_cells_carry_value_unit_rag_symbol_and_outside_mark():
     assert grid.pinned_top[0]["ea_rate__text"] == "✖ 8.61 per 1,000"
     style = grid.column_defs[1]["cellStyle"]["styleConditions"]
     assert style[2]["style"]["backgroundColor"] == theme.RAG["red"].tint
+
+
+def test_breakdown_bars_per_series_with_stars_for_suppressed_counts():
+    from dashboard.figures.breakdown import breakdown_figure
+    frame = pd.DataFrame({"reason": ["A: assessment", "E: care package", "NHS", "Both"],
+                          "days": [20.0, np.nan, 65.0, 8.0],
+                          "kind": ["Delay reason", "Delay reason", "Responsible", "Responsible"]})
+    fig = breakdown_figure(frame, category="reason", value="days", series="kind",
+                           title="t", value_title="Delayed days", meta={"chart": "breakdown"},
+                           barmode="overlay")
+    reasons, responsible, stars = fig.data
+    assert list(stars.y) == ["E: care package"] and stars.meta == "suppressed"
+    assert list(reasons.y) == ["A: assessment", "E: care package"]
+    assert list(reasons.text) == ["20", "*"] and list(responsible.x) == [65.0, 8.0]
+    assert fig.layout.barmode == "overlay" and reasons.marker.pattern.fillmode == "overlay"
+    assert reasons.marker.pattern.shape != responsible.marker.pattern.shape  # not colour alone

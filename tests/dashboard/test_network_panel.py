@@ -96,11 +96,14 @@ def test_matrix_grid_pins_area_and_network_and_cells_open_the_kpi(network_wareho
 
 
 def test_a_practice_or_the_area_asked_for_shows_a_network(network_warehouse):
-    choices = state.available()
-    network, notes = panel.resolve_network("A", state.from_query(choices, org="A"))
-    assert network == "N1" and notes == ["Alpha (A) is a practice: showing its network."]
-    assert panel.resolve_network(None, state.from_query(choices))[0] == "N1"
-    assert panel.resolve_network("P", state.from_query(choices, org="P")) == ("N1", [])
+    assert panel.resolve_network("A") == ("N1", ["Alpha (A) is a practice: showing its network."])
+    assert panel.resolve_network(None) == ("N1", [])
+    assert panel.resolve_network("P") == ("N1", [])
+    assert panel.resolve_network("N1") == ("N1", [])
+    view = panel.network_view("A", "2025-06")
+    assert view.network == "N1" and view.search == "?org=N1&month=2025-06"
+    assert view.heading == "North (N1): Jun 2025"
+    assert [r["org_code"] for r in view.grid_options["pinnedTopRowData"]] == ["P", "N1"]
     csv = panel.matrix_frame("N1", "2025-06")
     assert set(csv["org_code"]) == {"P", "N1", "A", "B"}
     assert csv.loc[(csv["org_code"] == "A") & (csv["kpi_id"] == CP), "value"].isna().all()

@@ -13,6 +13,7 @@ from carekpi import read
 from carekpi import warehouse as wh
 from etl.export import EXPORT_COLUMNS, export_mart
 from kpi.payment import PackageTerms, PaymentTerms
+from kpi.rollup import assign_parents
 
 # S system > P place > N1, N2 networks; A, B in N1; C in N2; D moves from N1 to N2 in 2025-02.
 ORGS = pd.DataFrame({
@@ -23,11 +24,12 @@ ORGS = pd.DataFrame({
     "open_date": [None] * 8 + [date(2025, 2, 15)],
     "close_date": [None] * 9,
 })
+# Z opens on 15 February and joins N2 that day: its February parent is the link starting in it.
 LINKS = pd.DataFrame({
-    "child_code": ["P", "N1", "N2", "A", "B", "C", "D", "D"],
-    "parent_code": ["S", "P", "P", "N1", "N1", "N2", "N1", "N2"],
-    "valid_from": [date(2020, 1, 1)] * 7 + [date(2025, 2, 1)],
-    "valid_to": [None] * 6 + [date(2025, 1, 31), None],
+    "child_code": ["P", "N1", "N2", "A", "B", "C", "D", "D", "Z"],
+    "parent_code": ["S", "P", "P", "N1", "N1", "N2", "N1", "N2", "N2"],
+    "valid_from": [date(2020, 1, 1)] * 7 + [date(2025, 2, 1), date(2025, 2, 15)],
+    "valid_to": [None] * 6 + [date(2025, 1, 31), None, None],
 })
 
 
@@ -158,11 +160,27 @@ def test_organisations_carry_current_parent_and_whether_they_have_data(wh_filled
     orgs = read.organisations(wh_filled)
     assert orgs["org_code"].tolist() == ["A", "B", "C", "D", "Z", "N1", "N2", "P", "S"]
     parents = dict(zip(orgs["org_code"], orgs["parent_code"], strict=True))
-    assert parents == {"A": "N1", "B": "N1", "C": "N2", "D": "N2", "Z": None, "N1": "P",
+    assert parents == {"A": "N1", "B": "N1", "C": "N2", "D": "N2", "Z": "N2", "N1": "P",
                        "N2": "P", "P": "S", "S": None}
     assert orgs.loc[~orgs["has_data"], "org_code"].tolist() == ["Z", "S"]
     assert read.parent_chain(orgs, "D") == ["S", "P", "N2", "D"]
     assert read.parent_chain(orgs, "S") == ["S"]
+
+
+def test_members_and_parents_in_a_month_follow_the_links_valid_then(wh_filled):
+    assert read.members_in(wh_filled, "N1", "2025-01") == ["A", "B", "D"]
+    assert read.members_in(wh_filled, "N2", "2025-01") == ["C"]
+    assert read.members_in(wh_filled, "N2", "2025-02") == ["C", "D", "Z"]  # Z from the 15th
+    assert read.parents_in(wh_filled, ["D", "Z", "S"], "2025-01") == {"D": "N1"}
+    assert read.parents_in(wh_filled, ["D", "Z", "N1"], "2025-03") == {
+        "D": "N2", "Z": "N2", "N1": "P"}
+    # the same answer as the mart's roll-up gives, month by month
+    codes = sorted(set(LINKS["child_code"]))
+    for month in ("2025-01", "2025-02", "2025-03"):
+        keys = pd.DataFrame({"org_code": codes, "period": month})
+        rolled = assign_parents(keys, LINKS, child_col="org_code")
+        assert read.parents_in(wh_filled, codes, month) == dict(
+            zip(rolled["org_code"], rolled["parent_code"], strict=True))
 
 
 def test_series_is_suppressed_at_the_exit(wh_filled):
