@@ -100,6 +100,8 @@ def test_overview_tiles_picker_and_pasted_url(browser, demo_warehouse, demo_engi
     level = browser.driver.find_element(
         By.XPATH, "//div[contains(@class,'level-choice')]//label[.//span[text()='Network']]")
     level.click()
+    # The level's options arrive from the server first (Dash marks the dropdown while loading).
+    until(lambda: button.get_attribute("data-dash-is-loading") is None, timeout=30)
     # ... by keyboard alone: Enter opens the list, the search is typed, arrow and Enter choose.
     button.send_keys(Keys.ENTER)
     search = browser.wait_for_element(".dash-dropdown-search", timeout=30)
