@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi.spc import SpcSettings, xmr
+from kpi.spc import SpcSettings, spc_frame, xmr
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "nhsrplotthedots"
 
@@ -226,8 +226,6 @@ def test_golden_performance_has_every_kind_of_point():
 
 
 def test_a_constant_series_is_common_cause_not_a_signal():
-    from kpi.batch import spc_frame
-
     result = xmr([0.1] * 20, polarity="higher", target=0.05)
     assert not result.points["special_cause"].any()
     assert result.variation_icon == "common_cause"
