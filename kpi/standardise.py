@@ -114,6 +114,20 @@ def standardised_ratio(
     return frame
 
 
+def standardised_rate(ratios: pd.DataFrame, rates: pd.DataFrame, *,
+                      multiplier: float) -> pd.DataFrame:
+    """The indirectly standardised rate: each ratio and limit / 100 x the reference group's
+    crude rate (its events / patients over every stratum of `rates`) x `multiplier`.
+
+    `ratios` is `standardised_ratio`'s frame; observed and expected are kept, the others scaled.
+    """
+    crude = rates["events"].sum() / rates["patients"].sum()
+    out = ratios.copy()
+    scaled = [c for c in out.columns if c not in ("observed", "expected")]
+    out[scaled] = out[scaled] / MULTIPLIER * crude * multiplier
+    return out.rename(columns={"ratio": "rate"})
+
+
 def indirectly_standardise(
     events: pd.DataFrame,
     population: pd.DataFrame,
