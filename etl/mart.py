@@ -20,13 +20,13 @@ from carekpi.settings import Settings
 from etl.annotations import rebase_points
 from etl.mart_statistics import add_statistics
 from etl.measures import cp_measure, days_in_month, network_measures, practice_measures
+from etl.targets_file import load_targets
 from kpi import intervals
 from kpi.catalogue import Kpi, load_catalogue
 from kpi.rag import rag_frame
 from kpi.rollup import rollup
 from kpi.spc import SpcSettings
 from kpi.suppression import is_small
-from kpi.targets import load_targets
 
 log = logging.getLogger(__name__)
 
