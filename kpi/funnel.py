@@ -36,7 +36,7 @@ from scipy import stats
 from kpi import grouped
 from kpi.intervals import byar
 
-__all__ = ["classify_funnel", "funnel_frame", "funnel_limits", "overdispersion",
+__all__ = ["classify_funnel", "funnel_curve", "funnel_frame", "funnel_limits", "overdispersion",
            "ratio_classes", "ratio_funnel_limits"]
 
 Kind = Literal["proportion", "rate"]
@@ -355,3 +355,31 @@ def ratio_classes(ratios: pd.DataFrame, *, reference: float = RATIO_CENTRE,
     classes[ratios[f"upper_{outer}"] < reference] = f"below_{outer}"
     classes[ratios[f"upper_{inner}"].isna()] = None
     return classes
+
+
+def funnel_curve(
+    denominators: Any,
+    group_value: float,
+    *,
+    kind: Kind,
+    multiplier: float = 1,
+    points: int = 120,
+    levels: tuple[float, ...] = LEVELS,
+) -> pd.DataFrame:
+    """Limits along a smooth grid spanning the units' denominators, for drawing a funnel.
+
+    Columns: denominator, then funnel_limits' columns; the grid runs geometrically from the
+    smallest positive denominator to the largest (both included). Empty frame without units.
+    ``attrs`` hold group_value (and phi, tau2 of exact limits: 1 and 0).
+    """
+    n = np.asarray(denominators, dtype=float)
+    n = n[np.isfinite(n) & (n > 0)]
+    if n.size == 0:
+        columns = [f"{side}_{label(level)}" for level in levels for side in ("lower", "upper")]
+        frame = pd.DataFrame(columns=["denominator", *columns], dtype=float)
+        frame.attrs.update(group_value=group_value, phi=1.0, tau2=0.0)
+        return frame
+    grid = np.unique(np.concatenate([np.geomspace(n.min(), n.max(), points), [n.min(), n.max()]]))
+    frame = funnel_limits(grid, group_value, kind=kind, multiplier=multiplier, levels=levels)
+    frame.insert(0, "denominator", grid)
+    return frame

@@ -1,0 +1,43 @@
+"""The app shell through Flask's test client: language, unknown paths, health check."""
+
+from __future__ import annotations
+
+import pytest
+
+from carekpi.settings import Settings
+from dashboard.app import create_app
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    settings = Settings(data_dir=tmp_path_factory.mktemp("app"))
+    return create_app(settings).server.test_client()
+
+
+@pytest.mark.parametrize("path", ["/", "/kpi", "/definitions", "/definitions/"])
+def test_pages_answer_in_british_english(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert b'<html lang="en-GB">' in response.data
+    assert b'class="skip-link" href="#main"' in response.data
+
+
+@pytest.mark.parametrize("path", ["/nope", "/kpi/extra", "/favicon.php", "/network-x"])
+def test_an_unknown_path_answers_404_naming_it(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert f"<code>{path}</code>".encode() in response.data
+    assert b'<html lang="en-GB">' in response.data and b'href="/definitions"' in response.data
+
+
+def test_dash_internals_and_assets_are_still_served(client):
+    assert client.get("/_dash-layout").status_code == 200
+    assert client.get("/_dash-dependencies").status_code == 200
+    assert client.get("/assets/style.css").status_code == 200
+    assert client.get("/assets/a11y.js").status_code == 200
+
+
+def test_healthz_reports_a_warehouse_without_tables_as_503(client):
+    response = client.get("/healthz")  # the module's warehouse was never migrated
+    assert response.status_code == 503
+    assert response.get_json()["warehouse"] == "unreachable"
