@@ -349,8 +349,10 @@ def xmr(
         **{rule: chart[rule].to_numpy() for rule in rules},
         "special_cause": chart[rules].any(axis=1).to_numpy(),
         "direction": chart["direction"].to_numpy(),
-        "point_type": chart["point_type"].to_numpy(dtype=object),
     }, index=index)
+    # object, not pandas' string dtype: a point without limits has point type None, not NaN
+    points["point_type"] = pd.Series(chart["point_type"].to_numpy(dtype=object),
+                                     index=points.index, dtype=object)
     last_segment = len(y) - (breaks[-1] if breaks else 0)
     baseline = min(last_segment, settings.fixed_baseline_points or last_segment)
     if baseline < settings.min_points:

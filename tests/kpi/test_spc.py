@@ -139,7 +139,7 @@ def test_fewer_than_thirteen_points_gives_no_limits_and_says_why():
     assert result.variation_icon is None and result.assurance_icon is None
     assert "13" in result.note and "12" in result.note
     assert result.points["upper"].isna().all()
-    assert result.points["point_type"].isna().all()
+    assert result.points["point_type"].tolist() == [None] * 12  # None, not a string NaN
     assert xmr(BASELINE[:13], polarity="higher").variation_icon == "common_cause"
 
 
