@@ -54,7 +54,7 @@ def label(level: float) -> str:
     return f"{level * 100:g}".replace(".", "")
 
 
-def _exact_limit(n: np.ndarray, theta: Any, p: float, kind: Kind) -> np.ndarray:
+def exact_limit(n: np.ndarray, theta: Any, p: float, kind: Kind) -> np.ndarray:
     """Spiegelhalter (2005) A.1.1: the p-quantile count, interpolated, divided by n."""
     dist = stats.binom(n.astype(float), theta) if kind == "proportion" else stats.poisson(n * theta)
     r = dist.ppf(p)
@@ -89,8 +89,8 @@ def _limits(n: np.ndarray, theta: np.ndarray, proportion: np.ndarray, level: flo
             for is_proportion in (True, False):
                 rows = proportion == is_proportion
                 kind: Kind = "proportion" if is_proportion else "rate"
-                lower[rows] = _exact_limit(n[rows], theta[rows], tail, kind)
-                upper[rows] = _exact_limit(n[rows], theta[rows], 1 - tail, kind)
+                lower[rows] = exact_limit(n[rows], theta[rows], tail, kind)
+                upper[rows] = exact_limit(n[rows], theta[rows], 1 - tail, kind)
         else:
             s2 = np.where(proportion, theta * (1 - theta), theta) / n
             if overdispersion == "additive":

@@ -12,28 +12,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from kpi.funnel import LEVELS, WINSOR_FRACTION, Kind, Overdispersion
+from kpi.funnel import LEVELS, WINSOR_FRACTION, Kind, Overdispersion, exact_limit, label
 
-
-def _label(level: float) -> str:
-    """Column suffix for a level: 0.95 → '95', 0.998 → '998'."""
-    return f"{level * 100:g}".replace(".", "")
+# The per-point interpolated quantile (exact_limit) is shared: tests/kpi/test_funnel.py checks
+# it against quantiles found by walking the integers. The oracle is independent in the rest:
+# one funnel at a time, scalar group value and overdispersion, classes by pandas masks.
 
 
 def _variance(theta: float, kind: Kind) -> float:
-    """Variance of one observation on the raw scale (per unit of denominator)."""
     return theta * (1 - theta) if kind == "proportion" else theta
-
-
-def _exact_limit(n: np.ndarray, theta: float, p: float, kind: Kind) -> np.ndarray:
-    """Spiegelhalter (2005) A.1.1: the p-quantile count, interpolated, divided by n."""
-    dist = stats.binom(n.astype(float), theta) if kind == "proportion" else stats.poisson(n * theta)
-    r = dist.ppf(p)
-    below = dist.cdf(r - 1)
-    at = dist.cdf(r)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        alpha = np.where(at > below, (at - p) / (at - below), 0.0)
-        return (r - alpha) / n
 
 
 def overdispersion(
@@ -61,43 +48,16 @@ def overdispersion(
     return phi, tau2
 
 
-def funnel_limits(
-    denominators: Any,
-    group_value: float,
-    *,
-    kind: Kind,
-    multiplier: float = 1,
-    levels: tuple[float, ...] = LEVELS,
-    overdispersion: Overdispersion = None,
-    units: tuple[Any, Any] | None = None,
-    winsor: float = WINSOR_FRACTION,
-) -> pd.DataFrame:
-    """Funnel limits at each denominator: columns lower_95, upper_95, lower_998, upper_998.
-
-    Args:
-        denominators: the x-axis points (a Series keeps its index).
-        group_value: the centre line on the displayed scale (e.g. 80.6 for 80.6%).
-        kind: "proportion" (binomial) or "rate" (Poisson).
-        multiplier: displayed value = raw × multiplier.
-        levels: confidence levels of the limits.
-        overdispersion: None for exact limits, or "multiplicative" / "additive".
-        units: (numerators, denominators) of the compared units, needed to estimate
-            overdispersion.
-
-    The frame's ``attrs`` hold group_value, phi and tau2 (tau2 on the raw scale).
-    """
-    if kind not in ("proportion", "rate"):
-        raise ValueError(f"kind must be 'proportion' or 'rate', got {kind!r}")
+def funnel_limits(denominators: Any, group_value: float, *, kind: Kind, multiplier: float = 1,
+                  levels: tuple[float, ...] = LEVELS, overdispersion: Overdispersion = None,
+                  units: tuple[Any, Any] | None = None, winsor: float = WINSOR_FRACTION
+                  ) -> pd.DataFrame:
+    """Limits at each denominator, one level at a time (valid options assumed)."""
     index = denominators.index if isinstance(denominators, pd.Series) else None
     n = np.asarray(denominators, dtype=float)
     theta = group_value / multiplier
     phi, tau2 = 1.0, 0.0
     if overdispersion is not None:
-        if overdispersion not in ("multiplicative", "additive"):
-            raise ValueError(f"overdispersion must be None, 'multiplicative' or 'additive', "
-                             f"got {overdispersion!r}")
-        if units is None:
-            raise ValueError("overdispersion needs the units' (numerators, denominators)")
         phi, tau2 = _overdispersion_of(units, group_value, kind, multiplier, winsor)
     out = {}
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -105,16 +65,16 @@ def funnel_limits(
         for level in levels:
             tail = (1 - level) / 2
             if overdispersion is None:
-                lower = _exact_limit(safe_n, theta, tail, kind)
-                upper = _exact_limit(safe_n, theta, 1 - tail, kind)
+                lower = exact_limit(safe_n, theta, tail, kind)
+                upper = exact_limit(safe_n, theta, 1 - tail, kind)
             else:
                 s2 = _variance(theta, kind) / safe_n
                 spread = s2 * max(phi, 1.0) if overdispersion == "multiplicative" else s2 + tau2
                 half = stats.norm.ppf(1 - tail) * np.sqrt(spread)
                 lower, upper = theta - half, theta + half
             top = 1.0 if kind == "proportion" else np.inf
-            out[f"lower_{_label(level)}"] = np.clip(lower, 0, top) * multiplier
-            out[f"upper_{_label(level)}"] = np.clip(upper, 0, top) * multiplier
+            out[f"lower_{label(level)}"] = np.clip(lower, 0, top) * multiplier
+            out[f"upper_{label(level)}"] = np.clip(upper, 0, top) * multiplier
     frame = pd.DataFrame(out, index=index)
     frame.attrs.update(group_value=group_value, phi=phi, tau2=tau2)
     return frame
@@ -126,23 +86,11 @@ def _overdispersion_of(units, group_value, kind, multiplier, winsor):
                           multiplier=multiplier, winsor=winsor)
 
 
-def classify_funnel(
-    numerators: Any,
-    denominators: Any,
-    *,
-    kind: Kind,
-    group_value: float | None = None,
-    multiplier: float = 1,
-    levels: tuple[float, float] = LEVELS,
-    overdispersion: Overdispersion = None,
-    winsor: float = WINSOR_FRACTION,
-) -> pd.Series:
-    """Each unit's place on the funnel: within, above_95, above_998, below_95 or below_998.
-
-    The group value defaults to Σ numerators / Σ denominators × multiplier (never an average
-    of averages). A unit exactly on a limit is within it; a unit with denominator 0 gets None.
-    The Series' ``attrs`` hold group_value, phi and tau2.
-    """
+def classify_funnel(numerators: Any, denominators: Any, *, kind: Kind,
+                    group_value: float | None = None, multiplier: float = 1,
+                    levels: tuple[float, float] = LEVELS, overdispersion: Overdispersion = None,
+                    winsor: float = WINSOR_FRACTION) -> pd.Series:
+    """Each unit's class against one funnel's limits (group value pooled unless given)."""
     o = pd.Series(numerators) if not isinstance(numerators, pd.Series) else numerators
     n = pd.Series(np.asarray(denominators, dtype=float), index=o.index)
     if group_value is None:
@@ -151,7 +99,7 @@ def classify_funnel(
                            overdispersion=overdispersion, units=(o, n), winsor=winsor)
     with np.errstate(invalid="ignore", divide="ignore"):
         value = o.astype(float) / n.where(n > 0) * multiplier
-    inner, outer = (_label(level) for level in sorted(levels))
+    inner, outer = (label(level) for level in sorted(levels))
     classes = pd.Series("within", index=o.index, dtype=object)
     classes[value > limits[f"upper_{inner}"]] = f"above_{inner}"
     classes[value > limits[f"upper_{outer}"]] = f"above_{outer}"

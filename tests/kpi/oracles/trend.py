@@ -6,10 +6,8 @@ Fingertips' recent trend as kpi/trend.py documents it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 
 from kpi.intervals import rate_interval, z_value
@@ -37,17 +35,9 @@ def _rate_trend(o: np.ndarray, n: np.ndarray, x: np.ndarray) -> tuple[float, flo
     return slope**2 * sxx, slope
 
 
-def recent_trend(
-    numerators: Sequence[float] | np.ndarray | pd.Series,
-    denominators: Sequence[float] | np.ndarray | pd.Series,
-    kind: Literal["proportion", "rate"],
-    *,
-    points: int = POINTS,
-    significance: float = SIGNIFICANCE,
-) -> Marker:
-    """The recent-trend marker of one series (oldest first) over its last ``points`` values."""
-    if kind not in ("proportion", "rate"):
-        raise ValueError(f"kind must be 'proportion' or 'rate', got {kind!r}")
+def recent_trend(numerators: Sequence[float], denominators: Sequence[float], kind: str, *,
+                 points: int = POINTS, significance: float = SIGNIFICANCE) -> Marker:
+    """The marker from the series' last ``points`` values, tested one window at a time."""
     o = np.asarray(numerators, dtype=float)[-points:]
     n = np.asarray(denominators, dtype=float)[-points:]
     if len(o) < points or np.isnan(o).any() or np.isnan(n).any() or (n <= 0).any():
@@ -60,32 +50,9 @@ def recent_trend(
     return "increasing" if slope > 0 else "decreasing"
 
 
-def trend_test(
-    numerators: Any, denominators: Any, kind: Literal["proportion", "rate"]
-) -> tuple[float, float, float]:
-    """Chi-squared for a linear trend over the given points (scored 1, 2, ...), its p-value
-    on one degree of freedom, and the sign-carrying slope statistic."""
-    o = np.asarray(numerators, dtype=float)
-    n = np.asarray(denominators, dtype=float)
+def trend_test(o: np.ndarray, n: np.ndarray, kind: str) -> tuple[float, float, float]:
+    """Chi-squared on one degree of freedom, its p-value and the slope's sign-carrier."""
     x = np.arange(1, len(o) + 1, dtype=float)
     test = _proportion_trend if kind == "proportion" else _rate_trend
     chi_squared, slope = test(o, n, x)
     return float(chi_squared), float(stats.chi2.sf(chi_squared, df=1)), float(slope)
-
-
-def recent_trends(
-    frame: pd.DataFrame,
-    by: str | list[str],
-    *,
-    numerator: str,
-    denominator: str,
-    order: str,
-    kind: Literal["proportion", "rate"],
-    **options: Any,
-) -> pd.Series:
-    """The recent-trend marker for every group (e.g. organisation) of a long frame."""
-    ordered = frame.sort_values(order)
-    return ordered.groupby(by, sort=True).apply(
-        lambda g: recent_trend(g[numerator], g[denominator], kind, **options),
-        include_groups=False,
-    ).rename("recent_trend")
