@@ -113,15 +113,16 @@ def _stratum_population(conn: Connection, periods: list[str]) -> pd.DataFrame:
                                      "carried_forward"])
     # one column per stratum, named as carry_forward expects its value columns
     pop = pop.assign(stratum="registered_" + pop["sex"] + "|" + pop["age_band"])
-    wide = pop.pivot_table(index=["practice_code", "period"], columns="stratum",
-                           values="patients", aggfunc="sum").reset_index()
-    wide.columns.name = None
+    # (practice, period, sex, band) is the table's key, so each cell holds one count
+    wide = pop.set_index(["practice_code", "period", "stratum"])["patients"].unstack()
+    wide = wide.reset_index().rename_axis(columns=None)
     closes = wh.read_frame(conn, select(wh.organisation.c.org_code, wh.organisation.c.close_date))
     wide = carry_forward(wide, periods, closes.set_index("org_code")["close_date"].dropna())
     long = wide.melt(["practice_code", "period", "carried_forward"], var_name="stratum",
                      value_name="patients").dropna(subset=["patients"])
-    strata = long["stratum"].str.removeprefix("registered_").str.split("|", expand=True)
-    long["sex"], long["age_band"] = strata[0], strata[1]
+    names = {s: s.removeprefix("registered_").split("|") for s in long["stratum"].unique()}
+    long["sex"] = long["stratum"].map({s: sex for s, (sex, _) in names.items()})
+    long["age_band"] = long["stratum"].map({s: band for s, (_, band) in names.items()})
     long["patients"] = long["patients"].astype(float)
     return long[["practice_code", "period", *STRATA, "patients", "carried_forward"]]
 
