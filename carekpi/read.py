@@ -243,7 +243,7 @@ def network_matrix(bind: Bind, network_code: str, period: str, *,
     """Every monthly KPI for one month of a network's practices (that month's members), the
     network itself and its area (the network's parent that month).
 
-    Columns: MART_COLUMNS plus org_name and role ('area', 'network' or 'practice'); ordered
+    Columns: MART_COLUMNS plus org_name and row_kind ('area', 'network' or 'practice'); ordered
     area, network, then practices by code, each by KPI id.
     """
     m, o = wh.kpi_mart, wh.organisation
@@ -258,8 +258,8 @@ def network_matrix(bind: Bind, network_code: str, period: str, *,
                  .where(m.c.org_code.in_(list(roles)), m.c.period == period,
                         m.c.form == "month"))
         rows = wh.read_frame(conn, query)
-    rows["role"] = rows["org_code"].map(roles)
-    order = rows["role"].map({"area": 0, "network": 1, "practice": 2})
+    rows["row_kind"] = rows["org_code"].map(roles)
+    order = rows["row_kind"].map({"area": 0, "network": 1, "practice": 2})
     rows = rows.assign(_order=order).sort_values(["_order", "org_code", "kpi_id"]).drop(
         columns="_order").reset_index(drop=True)
     return _finish(rows, suppress)
@@ -426,7 +426,8 @@ def spell_breakdown(bind: Bind, org_code: str, period: str) -> pd.DataFrame:
 
 # --- loads and data quality -------------------------------------------------------------------
 LOAD_COLUMNS = ("load_id", "feed", "layout", "file_name", "periods", "rows_read", "rows_loaded",
-                "rows_refused", "status", "error_summary", "started_at", "finished_at")
+                "rows_refused", "status", "error_summary", "archive_path", "started_at",
+                "finished_at")
 
 
 def recent_loads(bind: Bind, limit: int = 50) -> pd.DataFrame:

@@ -16,8 +16,8 @@ from dashboard import queries, runtime
 ROOT = Path(__file__).resolve().parents[1]
 # Nav order: the questions of dashboard.md, most asked first; pages not listed follow.
 NAV_ORDER = ("/", "/network", "/kpi", "/practice", "/data-quality", "/definitions")
-# Paths Dash and Flask serve besides the pages: its internals, static files, the health check.
-_SERVED_PREFIXES = ("/_dash-", "/_reload-hash", "/_favicon", "/assets/", "/healthz")
+# Paths served besides the pages: Dash's internals (all start with '/_'), static files, health.
+_SERVED_PREFIXES = ("/_", "/assets/", "/healthz")
 
 INDEX = """<!DOCTYPE html>
 <html lang="en-GB">

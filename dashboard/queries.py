@@ -145,7 +145,7 @@ def kpi_month(kpi_id: str, month: str, level: str, parent_code: str | None = Non
 
 def network_matrix(network_code: str, month: str) -> pd.DataFrame:
     """A network's practices, the network and its area x every monthly KPI for one month
-    (MART_COLUMNS, org_name, role; suppressed)."""
+    (MART_COLUMNS, org_name, row_kind; suppressed)."""
     return _run("network_matrix", network_code, month)
 
 

@@ -167,6 +167,16 @@ def hover_text(period: str, value: float | None, kpi: Kpi, *, suppressed: bool =
     return f"{text}<br>{extra}" if extra else text
 
 
+def trend_words(marker: str | None, polarity: str) -> str:
+    """The recent-trend marker in words, saying whether the direction is better or worse."""
+    if marker in ("increasing", "decreasing"):
+        better = (marker == "increasing") == (polarity == "higher")
+        return f"{marker.capitalize()} ({'better' if better else 'worse'}) over the last 5 months"
+    if marker == "no_significant_change":
+        return "No significant change over the last 5 months"
+    return "Trend not calculated (fewer than 5 months, or no counts to test)"
+
+
 # --- plotly template -------------------------------------------------------------------------
 
 def _axis() -> dict:

@@ -365,11 +365,13 @@ def funnel_curve(
     multiplier: float = 1,
     points: int = 120,
     levels: tuple[float, ...] = LEVELS,
+    extend: tuple[float, float] = (0.5, 1.1),
 ) -> pd.DataFrame:
     """Limits along a smooth grid spanning the units' denominators, for drawing a funnel.
 
-    Columns: denominator, then funnel_limits' columns; the grid runs geometrically from the
-    smallest positive denominator to the largest (both included). Empty frame without units.
+    Columns: denominator, then funnel_limits' columns; the grid runs geometrically from
+    extend[0] x the smallest positive denominator to extend[1] x the largest, and holds both
+    (so the funnel's mouth shows beyond the smallest unit). Empty frame without units.
     ``attrs`` hold group_value (and phi, tau2 of exact limits: 1 and 0).
     """
     n = np.asarray(denominators, dtype=float)
@@ -379,7 +381,8 @@ def funnel_curve(
         frame = pd.DataFrame(columns=["denominator", *columns], dtype=float)
         frame.attrs.update(group_value=group_value, phi=1.0, tau2=0.0)
         return frame
-    grid = np.unique(np.concatenate([np.geomspace(n.min(), n.max(), points), [n.min(), n.max()]]))
+    low, high = n.min() * extend[0], n.max() * extend[1]
+    grid = np.unique(np.concatenate([np.geomspace(low, high, points), [n.min(), n.max()]]))
     frame = funnel_limits(grid, group_value, kind=kind, multiplier=multiplier, levels=levels)
     frame.insert(0, "denominator", grid)
     return frame

@@ -67,7 +67,8 @@ def funnel_figure(points: pd.DataFrame, limits: pd.DataFrame, kpi: Kpi, *, month
     classes = others.get("funnel_class", pd.Series(None, index=others.index))
     verdicts = [comparison(c, kpi.polarity) for c in classes]
     fig.add_trace(trace(
-        x=others["denominator"], y=others["value"], mode="markers", name=f"{peer_label} peers",
+        x=others["denominator"], y=others["value"], mode="markers",
+        name="Other members of the group",
         meta="peers", customdata=others["org_code"], text=_hover(others, kpi, month),
         hovertemplate="%{text}<extra></extra>",
         marker={"size": 9, "color": [theme.COMPARISON[v] for v in verdicts],
@@ -87,7 +88,7 @@ def funnel_figure(points: pd.DataFrame, limits: pd.DataFrame, kpi: Kpi, *, month
         template="carekpi",
         title={"text": title or f"{kpi.title}, {theme.month_label(month)}: {peer_label}"},
         meta=figure_meta(kpi, label, month, "funnel"),
-        xaxis={"title": {"text": _x_title(kpi)}, "rangemode": "tozero"},
+        xaxis={"title": {"text": _x_title(kpi)}},
         yaxis={"title": {"text": theme.axis_title(kpi)}}, hovermode="closest",
         clickmode="event")
     return fig
@@ -105,12 +106,15 @@ def funnel_caption(points: pd.DataFrame, kpi: Kpi, *, month: str, peer_label: st
     classes = shown.get("funnel_class", pd.Series(None, index=shown.index))
     outside = int(classes.isin(["above_998", "below_998"]).sum())
     hidden = len(points) - len(shown)
-    text = (f"{kpi.title} in {theme.month_label(month)}: {len(shown)} practices of "
-            f"{peer_label}, value against {kpi.denominator}. Lines: the peers' overall value "
+    text = (f"{kpi.title} in {theme.month_label(month)}: {peer_label} ({len(shown)} with a "
+            f"value), value against {kpi.denominator}. Lines: the peers' overall value "
             f"and exact {'binomial' if kpi.unit == '%' else 'Poisson'} 95% and 99.8% limits "
             f"(Spiegelhalter 2005). {outside} outside the 99.8% limits.")
-    if highlight_label:
+    if highlight_label and highlight_label in _labels(shown):
         text += f" The star is {highlight_label}."
+    elif highlight_label:
+        text += (f" {highlight_label} has no value shown this month (counts from 1 to 7 are "
+                 "suppressed, or none arrived), so it is not drawn.")
     if hidden:
         text += f" {hidden} not shown: counts from 1 to 7 are suppressed, or no value."
     return text

@@ -94,15 +94,16 @@ def spc_caption(series: pd.DataFrame, kpi: Kpi, org_label: str) -> str:
 
 
 def spc_figure(series: pd.DataFrame, kpi: Kpi, *, org_label: str,
-               annotations: Iterable[Mapping[str, Any]] = (), title: str | None = None
-               ) -> go.Figure:
+               annotations: Iterable[Mapping[str, Any]] = (), title: str | None = None,
+               month: str | None = None) -> go.Figure:
     """The SPC chart of a series (mart columns period, value, spc_mean, spc_lower, spc_upper,
     spc_special_cause, target; optional suppressed, provisional, provisional_reason).
 
-    `annotations` are mappings with period and text (e.g. the read side's annotation rows).
+    `annotations` are mappings with period and text (e.g. the read side's annotation rows);
+    `month`, when given, is shaded as the month the rest of the page shows.
     """
     series = series.sort_values("period").reset_index(drop=True)
-    month = series["period"].iloc[-1] if len(series) else None
+    last = series["period"].iloc[-1] if len(series) else None
     title = title or f"{kpi.title}: {org_label}"
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=series["period"], y=series["value"].astype(float), name="Value",
@@ -141,13 +142,19 @@ def spc_figure(series: pd.DataFrame, kpi: Kpi, *, org_label: str,
             text=hover[rows], hovertemplate="%{text}<extra></extra>"))
     for note in annotations:
         _annotate(fig, note["period"], note["text"])
+    if month:
+        centre = pd.Period(month, freq="M").start_time
+        fig.add_vrect(x0=(centre - pd.Timedelta(days=15)).isoformat(),
+                      x1=(centre + pd.Timedelta(days=15)).isoformat(), layer="below",
+                      fillcolor=theme.NHS["light_blue"], opacity=0.25, line_width=0,
+                      name="month shown")
     if segments.nunique() == 0 and len(series):
         fig.add_annotation(text=f"No process limits: fewer than {MIN_POINTS} months of values",
                            xref="paper", yref="paper", x=0, y=1.02, xanchor="left",
                            yanchor="bottom", showarrow=False,
                            font={"color": theme.NHS["secondary_text"]})
     fig.update_layout(template="carekpi", title={"text": title},
-                      meta=figure_meta(kpi, org_label, month, "spc"),
+                      meta=figure_meta(kpi, org_label, month or last, "spc"),
                       xaxis={"type": "date", "tickformat": "%b %Y", "title": {"text": "Month"}},
                       yaxis={"title": {"text": theme.axis_title(kpi)}},
                       hovermode="closest")

@@ -41,3 +41,27 @@ def test_healthz_reports_a_warehouse_without_tables_as_503(client):
     response = client.get("/healthz")  # the module's warehouse was never migrated
     assert response.status_code == 503
     assert response.get_json()["warehouse"] == "unreachable"
+
+
+def _ids_and_text(component, ids: list, texts: list) -> None:
+    if isinstance(component, str):
+        texts.append(component)
+        return
+    if getattr(component, "id", None):
+        ids.append(component.id)
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list | tuple) else [children]:
+        if child is not None:
+            _ids_and_text(child, ids, texts)
+
+
+def test_definitions_have_an_anchor_per_kpi_and_no_raw_html(client):
+    from dashboard.pages.definitions import layout
+    from kpi.catalogue import load_catalogue
+
+    ids, texts = [], []
+    _ids_and_text(layout(), ids, texts)
+    kpi_ids = [k.id for k in load_catalogue()]
+    assert sorted(i for i in ids if i in kpi_ids) == sorted(kpi_ids)  # each exactly once
+    assert not [t for t in texts if "<!--" in t or "<a id" in t]
+    assert "Diabetes: smoking status" in texts and "COPD: smoking status" in texts

@@ -96,3 +96,100 @@ def test_file_names_are_safe():
     assert file_name("ea_rate", "F84003", "2026-10", ext="csv") == "ea_rate_F84003_2026-10.csv"
     assert file_name("a/b c", "", ext="png") == "a-b-c.png"
     assert file_name(ext="csv") == "carekpi.csv"
+
+
+def test_breadcrumb_links_every_level_above_and_marks_the_current_one():
+    from dashboard.components.breadcrumb import breadcrumb_nav
+    from dashboard.state import Org
+
+    chain = [Org("E09000099", "place", "Hartwell"), Org("U00003", "network", "North PCN"),
+             Org("Y91017", "practice", "Oak Surgery")]
+    nav = breadcrumb_nav(chain, lambda o: f"/kpi?kpi=ea_rate&org={o.code}&month=2026-08")
+    assert nav.to_plotly_json()["props"]["aria-label"] == "Breadcrumb"
+    items = nav.children[0].children
+    assert [i.children.href for i in items[:2]] == [
+        "/kpi?kpi=ea_rate&org=E09000099&month=2026-08", "/kpi?kpi=ea_rate&org=U00003&month=2026-08"]
+    assert [i.children.children for i in items] == [
+        "Hartwell (E09000099)", "North PCN (U00003)", "Oak Surgery (Y91017)"]
+    assert items[2].children.to_plotly_json()["props"]["aria-current"] == "page"
+    assert not hasattr(items[2].children, "href")
+
+
+def _many_practices():
+    from dashboard.state import Choices, Org
+
+    orgs = {f"P{i:05d}": Org(f"P{i:05d}", "practice", f"Surgery {i:05d}") for i in range(6571)}
+    orgs["U1"] = Org("U1", "network", "Riverside PCN")
+    orgs["P00042"] = Org("P00042", "practice", "Oak Tree Surgery")
+    return Choices(kpis=("ea_rate",), orgs=orgs, months=("2026-08",))
+
+
+def test_org_search_stays_small_with_6571_practices_and_keeps_the_current_one():
+    from dashboard.components.org_picker import MAX_OPTIONS, org_search
+
+    choices = _many_practices()
+    options = org_search(choices, "practice", None, "P06000")
+    assert len(options) == MAX_OPTIONS == 50
+    assert options[0] == {"label": "Surgery 06000 (P06000)", "value": "P06000"}
+    assert org_search(choices, "practice", "oak tree", None) == [
+        {"label": "Oak Tree Surgery (P00042)", "value": "P00042"}]
+    by_code = org_search(choices, "practice", "p0650", "P00042")
+    assert [o["value"] for o in by_code] == ["P00042"] + [f"P0650{i}" for i in range(10)]
+    assert org_search(choices, "network", "", "P00042") == [
+        {"label": "Oak Tree Surgery (P00042)", "value": "P00042"},
+        {"label": "Riverside PCN (U1)", "value": "U1"}]
+    assert org_search(choices, "network", "nothing like it", None) == []
+
+
+def test_org_picker_offers_only_levels_present_and_starts_at_the_current_level():
+    from dashboard.components.org_picker import org_picker
+
+    picker = org_picker("overview", _many_practices(), "U1")
+    radio = picker.children[0].children[1]
+    dropdown = picker.children[1].children[1]
+    assert [o["value"] for o in radio.options] == ["network", "practice"]
+    assert radio.value == "network" and dropdown.value == "U1"
+    assert dropdown.options == [{"label": "Riverside PCN (U1)", "value": "U1"}]
+    assert dropdown.id == {"type": "org-picker", "page": "overview"}
+
+
+def test_freshness_banner_names_the_month_provisional_months_loads_and_late_practices():
+    from dashboard.components.freshness import freshness_banner, lagging_practices, missing_lines
+    from dashboard.state import Org
+
+    feeds = pd.DataFrame({"feed": ["spells", "organisations"],
+                          "finished_at": [pd.Timestamp("2026-09-20 14:05:09"), None],
+                          "latest_period": ["2026-08", None]})
+    provisional = pd.DataFrame({"kpi_id": ["reablement_home_91"] * 3 + ["cp_diabetes_bmi"],
+                                "period": ["2026-06", "2026-07", "2026-08", "2026-08"]})
+    orgs = {"Y91022": Org("Y91022", "practice", "Oak Surgery")}
+    late = lagging_practices({"Y91022": {"spells": "2026-07", "population": "2026-08"},
+                              "Y91023": {"spells": "2026-08", "population": "2026-08"}},
+                             {"spells": "2026-08", "population": "2026-08"}, orgs)
+    assert late == ["Oak Surgery (Y91022): Hospital spells to Jul 2026 (area: Aug 2026)"]
+    missing = pd.DataFrame({"feed": ["spells", "population"], "period": ["2026-08", "2026-08"],
+                            "practice_code": ["Y91022", "Y91022"]})
+    assert missing_lines(missing, orgs) == [
+        "Oak Surgery (Y91022): no Hospital spells for Aug 2026, no Registered population for "
+        "Aug 2026"]
+
+    banner = freshness_banner("2026-08", feeds, provisional, late)
+    text = _text(banner)
+    assert "Showing Aug 2026." in text
+    assert ("Provisional (figures may still change): Diabetes: BMI: Aug 2026; At home 91 days "
+            "after reablement: Jun 2026 to Aug 2026.") in text
+    assert "Hospital spells: loaded 20 Sep 2026 14:05, data to Aug 2026" in text
+    assert "Organisations (ODS): loaded unknown" in text
+    assert "⚠ Behind the area: " in text and late[0] in text
+    quiet = _text(freshness_banner("2026-08", feeds, provisional.iloc[0:0]))
+    assert "No month shown is provisional." in quiet and "Behind" not in quiet
+
+
+def _text(component) -> str:
+    """Every string inside a Dash component tree, joined."""
+    children = getattr(component, "children", component)
+    if isinstance(children, str):
+        return children
+    if isinstance(children, list | tuple):
+        return " ".join(_text(c) for c in children)
+    return _text(children) if children is not None and children is not component else ""

@@ -106,6 +106,9 @@ def test_spc_annotations_meta_and_caption():
     assert fig.layout.meta["kpi_id"] == "ea_rate" and fig.layout.meta["org"] == "Alpha (A1)"
     assert fig.layout.meta["month"] == "2026-06" and "Alpha (A1)" in fig.layout.title.text
     assert fig.layout.xaxis.tickformat == "%b %Y"
+    shaded = spc_figure(series, EA, org_label="Alpha (A1)", month="2025-04").layout.shapes
+    assert [(s.type, s.x0[:10], s.x1[:10]) for s in shaded] == [
+        ("rect", "2025-03-17", "2025-04-16")]
     caption = spc_caption(series, EA, "Alpha (A1)")
     assert "Jan 2024 to Jun 2026" in caption and "recalculated 1 time(s)" in caption
     assert "Not shown: Sep 2025 (counts from 1 to 7" in caption
@@ -162,8 +165,9 @@ def test_funnel_limit_traces_are_kpi_funnel_limits_and_the_chosen_practice_is_hi
 def test_funnel_curve_spans_the_denominators_and_a_big_peer_group_is_webgl():
     peers = _peers(SCATTERGL_THRESHOLD + 1)
     limits = funnel_curve(peers["denominator"], 9.0, kind="rate", multiplier=1000, points=50)
-    assert limits["denominator"].iloc[0] == peers["denominator"].min()
-    assert limits["denominator"].iloc[-1] == peers["denominator"].max()
+    assert limits["denominator"].iloc[0] == pytest.approx(peers["denominator"].min() * 0.5)
+    assert limits["denominator"].iloc[-1] == pytest.approx(peers["denominator"].max() * 1.1)
+    assert set(peers["denominator"].agg(["min", "max"])) <= set(limits["denominator"])
     assert limits["denominator"].is_monotonic_increasing and len(limits) >= 50
     assert (limits["upper_998"] > limits["upper_95"]).all()
     assert limits["upper_998"].is_monotonic_decreasing  # the funnel narrows

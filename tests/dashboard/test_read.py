@@ -215,17 +215,17 @@ def test_one_kpi_month_for_a_level_and_for_one_parent(wh_filled):
 
 def test_network_matrix_holds_that_months_practices_the_network_and_its_area(wh_filled):
     jan = read.network_matrix(wh_filled, "N1", "2025-01")
-    assert jan[["role", "org_code"]].drop_duplicates().values.tolist() == [
+    assert jan[["row_kind", "org_code"]].drop_duplicates().values.tolist() == [
         ["practice", "A"], ["practice", "B"], ["practice", "D"]]
     feb = read.network_matrix(wh_filled, "N1", "2025-02")
-    assert feb[["role", "org_code", "kpi_id"]].values.tolist() == [
+    assert feb[["row_kind", "org_code", "kpi_id"]].values.tolist() == [
         ["area", "P", K], ["network", "N1", K], ["network", "N1", "ea_rate"],
         ["practice", "A", K], ["practice", "A", "ea_rate"],
         ["practice", "B", K], ["practice", "B", "ea_rate"]]
     assert _values(feb, "value") == [100 * 62 / 260, None, 1.0, 0.0, 1.2, None, None]
     assert feb["org_name"].iloc[0] == "Place"
     south = read.network_matrix(wh_filled, "N2", "2025-02")
-    assert south.loc[south["role"] == "practice", "org_code"].tolist() == ["C", "D"]
+    assert south.loc[south["row_kind"] == "practice", "org_code"].tolist() == ["C", "D"]
 
 
 def test_one_organisations_month_and_every_kpi(wh_filled):

@@ -68,6 +68,16 @@ def test_months_and_hover_text():
         theme.month_label("2026-13")
 
 
+def test_trend_words_say_better_or_worse_by_polarity():
+    assert theme.trend_words("increasing", "lower") == \
+        "Increasing (worse) over the last 5 months"
+    assert theme.trend_words("decreasing", "lower") == \
+        "Decreasing (better) over the last 5 months"
+    assert theme.trend_words("increasing", "higher").startswith("Increasing (better)")
+    assert theme.trend_words("no_significant_change", "higher").startswith("No significant")
+    assert theme.trend_words(None, "higher").startswith("Trend not calculated")
+
+
 def test_template_is_registered_and_keeps_axis_titles_inside():
     import plotly.io as pio
     template = pio.templates["carekpi"]
