@@ -20,6 +20,8 @@ turns them into ratio x 100 with Byar/exact limits on the observed count, as for
 
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -29,7 +31,9 @@ from etl.measures import BANDS_65PLUS, MEASURE_COLUMNS, carry_forward
 from kpi.standardise import expected_events, reference_rates
 
 __all__ = ["NATIONAL_PRACTICES", "STANDARDISED_COUNTS", "expected_name", "observed_name",
-           "practices_in_reference", "reference_group", "standardised_measures"]
+           "reference_group", "standardised_measures"]
+
+log = logging.getLogger(__name__)
 
 # The admission count of each standardised ratio, and the age bands it covers (None: all).
 STANDARDISED_COUNTS: dict[str, tuple[str, ...] | None] = {
@@ -69,6 +73,9 @@ def standardised_measures(conn: Connection, periods: list[str] | None = None) ->
     # events with no registered population in their stratum belong to no stratum
     events = events.merge(population[[*keys, *STRATA]], on=[*keys, *STRATA], how="inner")
     carried = population.groupby(keys)["carried_forward"].any()
+    practices = population.groupby("period")["practice_code"].nunique()
+    log.info("standardised ratios: %s's age-sex rates (%d practices in the latest month)",
+             reference_group(int(practices.iloc[-1])), practices.iloc[-1])
     parts = []
     for count, bands in STANDARDISED_COUNTS.items():
         pop = population if bands is None else population[population["age_band"].isin(bands)]
@@ -125,11 +132,3 @@ def _stratum_population(conn: Connection, periods: list[str]) -> pd.DataFrame:
     long["age_band"] = long["stratum"].map({s: band for s, (_, band) in names.items()})
     long["patients"] = long["patients"].astype(float)
     return long[["practice_code", "period", *STRATA, "patients", "carried_forward"]]
-
-
-def practices_in_reference(conn: Connection) -> int:
-    """How many practices the latest month's registrations cover (for `reference_group`)."""
-    pop = wh.read_frame(conn, select(wh.population.c.practice_code, wh.population.c.period))
-    if pop.empty:
-        return 0
-    return int(pop.loc[pop["period"] == pop["period"].max(), "practice_code"].nunique())
