@@ -40,22 +40,30 @@ INDEX = """<!DOCTYPE html>
 
 NOT_FOUND = """<!DOCTYPE html>
 <html lang="en-GB"><head><meta charset="utf-8"><title>Page not found · carekpi</title>
-<link rel="stylesheet" href="/assets/style.css"></head>
+<link rel="icon" href="/_favicon.ico"><link rel="stylesheet" href="/assets/style.css"></head>
 <body><main id="main"><h1>Page not found</h1>
 <p>There is no page at <code>{path}</code>. The pages are:</p><ul>{links}</ul></main></body>
 </html>"""
 
 
+NOT_FOUND_MODULE = "not_found_404"  # Dash's page for in-app links to no page: not in the nav
+
+
+def _pages() -> list[dict]:
+    return [p for p in dash.page_registry.values()
+            if p["module"].rpartition(".")[2] != NOT_FOUND_MODULE]
+
+
 def nav_pages() -> list[dict]:
     """The registered pages in nav order."""
-    pages = list(dash.page_registry.values())
+    pages = _pages()
     rank = {path: i for i, path in enumerate(NAV_ORDER)}
     return sorted(pages, key=lambda p: rank.get(p["path"], len(rank)))
 
 
 def page_paths() -> set[str]:
     """Every path a page answers (without a trailing slash, except the root)."""
-    return {p["path"].rstrip("/") or "/" for p in dash.page_registry.values()}
+    return {p["path"].rstrip("/") or "/" for p in _pages()}
 
 
 def create_app(settings: Settings | None = None) -> dash.Dash:

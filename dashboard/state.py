@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -185,8 +186,15 @@ def kpi_options(choices: Choices) -> list[dict]:
 
 
 def available() -> Choices:
-    """The choices the warehouse holds now (cached by dashboard.queries under the latest load)."""
+    """The choices the warehouse holds now (worked out once per warehouse and load)."""
     from dashboard import queries  # here, so the pure functions above import no database code
+
+    return _choices_at(id(queries._engine()), queries.cache_key())
+
+
+@lru_cache(maxsize=8)
+def _choices_at(engine_id: int, key: tuple) -> Choices:
+    from dashboard import queries
 
     return choices_from(queries.kpi_coverage(), queries.organisations_with_values(),
                         queries.area_codes())

@@ -174,7 +174,9 @@ def trend_words(marker: str | None, polarity: str) -> str:
         return f"{marker.capitalize()} ({'better' if better else 'worse'}) over the last 5 months"
     if marker == "no_significant_change":
         return "No significant change over the last 5 months"
-    return "Trend not calculated (fewer than 5 months, or no counts to test)"
+    if marker == "cannot_be_calculated":
+        return "Trend not calculated (fewer than 5 months, or no counts to test)"
+    return "No trend test for this KPI (a mean has no count to test)"
 
 
 # --- plotly template -------------------------------------------------------------------------

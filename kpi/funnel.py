@@ -371,7 +371,8 @@ def funnel_curve(
 
     Columns: denominator, then funnel_limits' columns; the grid runs geometrically from
     extend[0] x the smallest positive denominator to extend[1] x the largest, and holds both
-    (so the funnel's mouth shows beyond the smallest unit). Empty frame without units.
+    (so the funnel's mouth shows beyond the smallest unit); rounded to whole numbers for
+    proportions. Empty frame without units.
     ``attrs`` hold group_value (and phi, tau2 of exact limits: 1 and 0).
     """
     n = np.asarray(denominators, dtype=float)
@@ -382,7 +383,10 @@ def funnel_curve(
         frame.attrs.update(group_value=group_value, phi=1.0, tau2=0.0)
         return frame
     low, high = n.min() * extend[0], n.max() * extend[1]
-    grid = np.unique(np.concatenate([np.geomspace(low, high, points), [n.min(), n.max()]]))
+    grid = np.concatenate([np.geomspace(low, high, points), [n.min(), n.max()]])
+    if kind == "proportion":  # binomial limits need whole-number denominators
+        grid = np.maximum(np.round(grid), 1)
+    grid = np.unique(grid)
     frame = funnel_limits(grid, group_value, kind=kind, multiplier=multiplier, levels=levels)
     frame.insert(0, "denominator", grid)
     return frame

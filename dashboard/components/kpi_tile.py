@@ -3,6 +3,7 @@ change on a year before, a sparkline, and a note when later months are still pro
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
@@ -45,7 +46,7 @@ class TileText:
     provisional_note: str = ""
 
 
-def _is_suppressed(row: pd.Series) -> bool:
+def _is_suppressed(row: Mapping) -> bool:
     return bool(row.get("suppressed")) or bool(is_small(row.get("numerator"))) or bool(
         is_small(row.get("denominator")))
 
@@ -54,21 +55,32 @@ def _missing(value: object) -> bool:
     return value is None or bool(pd.isna(value))
 
 
-def tile_rows(series: pd.DataFrame, month: str | None) -> tuple[pd.Series | None, pd.DataFrame]:
+Rows = list[dict]  # mart rows as records: a tile works on a few dozen, so plain dicts
+
+
+def as_rows(series: pd.DataFrame | Rows) -> Rows:
+    """Mart rows as a list of dicts."""
+    return series.to_dict("records") if isinstance(series, pd.DataFrame) else list(series)
+
+
+def tile_rows(series: pd.DataFrame | Rows, month: str | None) -> tuple[dict | None, Rows]:
     """The row a tile shows (the latest final month up to `month`, or the latest month when none
     is final) and the provisional rows after it, oldest first."""
-    rows = series if month is None else series[series["period"] <= month]
-    rows = rows.sort_values("period")
-    if rows.empty:
-        return None, rows
-    final = rows[~rows["provisional"].fillna(False).astype(bool)]
-    shown = final.iloc[-1] if not final.empty else rows.iloc[-1]
-    later = rows[(rows["period"] > shown["period"])]
-    return shown, later
+    records = sorted((r for r in as_rows(series) if month is None or r["period"] <= month),
+                     key=lambda r: r["period"])
+    if not records:
+        return None, []
+    final = [r for r in records if not _flag(r.get("provisional"))]
+    shown = final[-1] if final else records[-1]
+    return shown, [r for r in records if r["period"] > shown["period"]]
 
 
-def tile_text(kpi: Kpi, latest: pd.Series, year_before: pd.Series | None,
-              provisional_after: pd.DataFrame | None = None) -> TileText:
+def _flag(value: object) -> bool:
+    return False if _missing(value) else bool(value)
+
+
+def tile_text(kpi: Kpi, latest: Mapping, year_before: Mapping | None,
+              provisional_after: Rows | None = None) -> TileText:
     """The words of one tile; suppressed values (counts 1-7) show as '*', never their value."""
     small = _is_suppressed(latest)
     value = latest["value"]
@@ -91,10 +103,10 @@ def tile_text(kpi: Kpi, latest: pd.Series, year_before: pd.Series | None,
     note = ""
     if bool(latest.get("provisional")):
         period += " (provisional)"
-    elif provisional_after is not None and not provisional_after.empty:
-        months = [month_label(p) for p in provisional_after["period"]]
+    elif provisional_after:
+        months = [month_label(r["period"]) for r in provisional_after]
         listed = months[0] if len(months) == 1 else f"{', '.join(months[:-1])} and {months[-1]}"
-        newest = provisional_after.iloc[-1]
+        newest = provisional_after[-1]
         latest_text = "no value yet" if _missing(newest["value"]) and not _is_suppressed(
             newest) else "latest " + format_value(newest["value"], kpi,
                                                   suppressed=_is_suppressed(newest))
@@ -114,7 +126,7 @@ def sparkline_svg(values: list[float | None], size: tuple[int, int] = SPARK_SIZE
     """A small SVG line of the values (gaps where a value is missing), the last point marked."""
     width, height = size
     pad = 4
-    known = [v for v in values if v is not None and not pd.isna(v)]
+    known = [v for v in values if not _missing(v)]
     if not known:
         return f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"/>'
     low, high = min(known), max(known)
@@ -122,7 +134,7 @@ def sparkline_svg(values: list[float | None], size: tuple[int, int] = SPARK_SIZE
     step = (width - 2 * pad) / max(len(values) - 1, 1)
     points, paths = [], []
     for i, v in enumerate(values):
-        if v is None or pd.isna(v):
+        if _missing(v):
             if points:
                 paths.append(points)
             points = []
@@ -140,26 +152,25 @@ def sparkline_svg(values: list[float | None], size: tuple[int, int] = SPARK_SIZE
             "</svg>")
 
 
-def sparkline_alt(kpi: Kpi, series: pd.DataFrame) -> str:
+def sparkline_alt(kpi: Kpi, periods: list[str], values: list[float | None]) -> str:
     """The sparkline's words: span of months, first and last value, lowest and highest."""
-    shown = series.dropna(subset=["value"])
-    if shown.empty:
+    known = [v for v in values if v is not None]
+    if not known:
         return f"{kpi_label(kpi)}: no values to draw."
-    first, last = shown.iloc[0], shown.iloc[-1]
-    return (f"{kpi_label(kpi)} by month, {month_label(series['period'].iloc[0])} to "
-            f"{month_label(series['period'].iloc[-1])}: from {format_value(first['value'], kpi)}"
-            f" to {format_value(last['value'], kpi)}; lowest "
-            f"{format_value(shown['value'].min(), kpi)}, highest "
-            f"{format_value(shown['value'].max(), kpi)}.")
+    return (f"{kpi_label(kpi)} by month, {month_label(periods[0])} to "
+            f"{month_label(periods[-1])}: from {format_value(known[0], kpi)}"
+            f" to {format_value(known[-1], kpi)}; lowest {format_value(min(known), kpi)}, "
+            f"highest {format_value(max(known), kpi)}.")
 
 
-def sparkline(kpi: Kpi, series: pd.DataFrame, tile_id: str) -> html.Img:
+def sparkline(kpi: Kpi, series: pd.DataFrame | Rows, tile_id: str) -> html.Img:
     """The last SPARK_MONTHS months as an inline SVG image with its description as alt text."""
-    recent = series.sort_values("period").tail(SPARK_MONTHS)
-    values = [None if _missing(v) else float(v) for v in recent["value"]]
+    recent = sorted((r["period"], r["value"]) for r in as_rows(series))[-SPARK_MONTHS:]
+    periods = [p for p, _ in recent]
+    values = [None if _missing(v) else float(v) for _, v in recent]
     return html.Img(src="data:image/svg+xml;utf8," + quote(sparkline_svg(values)),
-                    alt=sparkline_alt(kpi, recent), className="sparkline", id=f"{tile_id}-spark",
-                    width=SPARK_SIZE[0], height=SPARK_SIZE[1])
+                    alt=sparkline_alt(kpi, periods, values), className="sparkline",
+                    id=f"{tile_id}-spark", width=SPARK_SIZE[0], height=SPARK_SIZE[1])
 
 
 def unit_words(kpi: Kpi) -> str:
@@ -168,8 +179,8 @@ def unit_words(kpi: Kpi) -> str:
     return unit_text(kpi).removeprefix(kpi.unit).strip()
 
 
-def kpi_tile(kpi: Kpi, org_code: str, text: TileText, series: pd.DataFrame | None = None,
-             month: str | None = None) -> html.Article:
+def kpi_tile(kpi: Kpi, org_code: str, text: TileText,
+             series: pd.DataFrame | Rows | None = None, month: str | None = None) -> html.Article:
     """The tile: the KPI's name links to its definition, 'SPC chart' to the KPI page."""
     tile_id = f"tile-{kpi.id}"
     query = {"kpi": kpi.id, "org": org_code} | ({"month": month} if month else {})
@@ -184,7 +195,7 @@ def kpi_tile(kpi: Kpi, org_code: str, text: TileText, series: pd.DataFrame | Non
         html.P(text.period, className="tile-period"),
         html.P(text.provisional_note, className="tile-provisional") if text.provisional_note
         else None,
-        sparkline(kpi, series, tile_id) if series is not None and not series.empty else None,
+        sparkline(kpi, series, tile_id) if series is not None and len(series) else None,
         html.Ul([html.Li(line) for line in notes], className="tile-notes"),
         dcc.Link(["SPC chart and comparison",
                   html.Span(f" of {kpi_label(kpi)}", className="visually-hidden")],

@@ -25,7 +25,7 @@ from dashboard.panels.network import (
 
 dash.register_page(__name__, path="/network", name="Network", title="Network · carekpi")
 
-PAGE = "network"  # the organisation picker's page key
+PAGE = ids.NETWORK_PICKER_PAGE
 
 PAYMENT_COLUMN_DEFS = [
     {"field": "package", "headerName": "Care package", "minWidth": 300, "flex": 2},

@@ -6,7 +6,6 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode
 
 import dash
-import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import ids, queries, state
@@ -22,32 +21,40 @@ dash.register_page(__name__, path="/", name="Overview", title="Overview · carek
 PAGE = ids.OVERVIEW_PICKER_PAGE
 
 
-def org_series(org_code: str, kpi_id: str, rows: pd.DataFrame) -> pd.DataFrame:
-    """One KPI's rows for the organisation, oldest first (the rolling form read on its own)."""
+# The mart columns a tile reads (a narrow frame keeps the per-KPI work cheap).
+TILE_COLUMNS = ["kpi_id", "period", "numerator", "denominator", "value", "target", "rag",
+                "variation_icon", "assurance_icon", "trend", "provisional", "suppressed"]
+
+
+def org_series(org_code: str, kpi_id: str, by_kpi: dict[str, list[dict]]) -> list[dict]:
+    """One KPI's rows for the organisation as records (the rolling form read on its own)."""
     if state.kpi_form(kpi_id) != "month":
-        return queries.kpi_series(kpi_id, org_code, form=state.kpi_form(kpi_id))
-    return rows[rows["kpi_id"] == kpi_id].sort_values("period")
+        form = state.kpi_form(kpi_id)
+        return queries.kpi_series(kpi_id, org_code, form=form)[TILE_COLUMNS].to_dict("records")
+    return by_kpi.get(kpi_id, [])
 
 
 def headline_tiles(page: PageState, choices: Choices) -> list[html.Section]:
     """A section per KPI family, a tile per headline KPI with values for the organisation, each
     showing its latest final month up to the page's month."""
-    rows = queries.org_latest(page.org)
+    by_kpi: dict[str, list[dict]] = {}
+    for row in queries.org_latest(page.org)[TILE_COLUMNS].to_dict("records"):
+        by_kpi.setdefault(row["kpi_id"], []).append(row)
     sections = []
     for kpis in kpis_by_family().values():
         tiles = []
         for kpi in kpis:
             if kpi.drilldown_of or kpi.id not in choices.kpis:
                 continue
-            series = org_series(page.org, kpi.id, rows)
+            series = org_series(page.org, kpi.id, by_kpi)
             shown, later = tile_rows(series, page.month)
             if shown is None:
                 continue  # not reported at this organisation's level
-            before = series[series["period"] == _year_before(shown["period"])]
-            text = tile_text(kpi, shown, before.iloc[0] if not before.empty else None, later)
-            tiles.append(kpi_tile(kpi, page.org, text,
-                                  series[series["period"] <= page.month] if page.month
-                                  else series, page.month))
+            year_before = _year_before(shown["period"])
+            before = next((r for r in series if r["period"] == year_before), None)
+            text = tile_text(kpi, shown, before, later)
+            drawn = [r for r in series if not page.month or r["period"] <= page.month]
+            tiles.append(kpi_tile(kpi, page.org, text, drawn, page.month))
         if tiles:
             sections.append(html.Section([html.H2(kpis[0].family_title),
                                           html.Div(tiles, className="tiles")]))
@@ -55,7 +62,7 @@ def headline_tiles(page: PageState, choices: Choices) -> list[html.Section]:
 
 
 def _year_before(period: str) -> str:
-    return (pd.Period(period, freq="M") - 12).strftime("%Y-%m")
+    return f"{int(period[:4]) - 1}{period[4:]}"
 
 
 def overview_href(search: str | None, org_code: str | None) -> str:

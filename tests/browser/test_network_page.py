@@ -23,7 +23,6 @@ from kpi.catalogue import load_catalogue
 from tests.browser.axe import axe_violations, describe
 
 pytestmark = pytest.mark.browser
-PAGE = "network"  # the organisation picker's page key on the network page
 
 CELLS = """
 var out = {};
@@ -157,7 +156,7 @@ def test_network_matrix_drilldown_url_csv_and_accessibility(browser, demo_wareho
     # choosing another network writes it to the URL; the copied URL opens the same view
     browser.driver.get(f"{browser.server_url}/network?org={network}&month={month}")
     browser.wait_for_element(f"#{ids.NETWORK_MATRIX} .ag-row[row-id='{network}']", timeout=30)
-    _choose(browser, picker_id(PAGE), other)
+    _choose(browser, picker_id(ids.NETWORK_PICKER_PAGE), other)
     until(lambda: f"org={other}" in browser.driver.current_url, timeout=20)
     copied = browser.driver.current_url
     assert f"month={month}" in copied

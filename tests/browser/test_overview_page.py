@@ -104,7 +104,10 @@ def test_overview_tiles_picker_and_pasted_url(browser, demo_warehouse, demo_engi
     search = browser.wait_for_element(".dash-dropdown-search", timeout=10)
     search.send_keys(network_name[:6])
     option = f"//*[contains(@class,'dash-dropdown-option')][contains(., '({network})')]"
-    until(lambda: browser.driver.find_elements(By.XPATH, option), timeout=10)
+    try:
+        until(lambda: browser.driver.find_elements(By.XPATH, option), timeout=15)
+    finally:
+        browser.driver.save_screenshot(str(output_dir / "overview_picker_open.png"))
     browser.driver.find_element(By.XPATH, option).click()
     until(lambda: parse_qs(urlsplit(browser.driver.current_url).query).get("org") == [network],
           timeout=15)

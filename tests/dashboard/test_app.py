@@ -22,12 +22,19 @@ def test_pages_answer_in_british_english(client, path):
     assert b'class="skip-link" href="#main"' in response.data
 
 
-@pytest.mark.parametrize("path", ["/nope", "/kpi/extra", "/favicon.php", "/network-x"])
+@pytest.mark.parametrize("path", ["/nope", "/kpi/extra", "/favicon.php", "/network-x", "/404"])
 def test_an_unknown_path_answers_404_naming_it(client, path):
     response = client.get(path)
     assert response.status_code == 404
     assert f"<code>{path}</code>".encode() in response.data
     assert b'<html lang="en-GB">' in response.data and b'href="/definitions"' in response.data
+
+
+def test_the_nav_lists_the_pages_in_question_order_without_the_404_page(client):
+    from dashboard.app import nav_pages
+
+    paths = [p["path"] for p in nav_pages()]
+    assert paths[:2] == ["/", "/network"] and "/definitions" in paths and "/404" not in paths
 
 
 def test_dash_internals_and_assets_are_still_served(client):

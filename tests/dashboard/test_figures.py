@@ -172,6 +172,9 @@ def test_funnel_curve_spans_the_denominators_and_a_big_peer_group_is_webgl():
     assert (limits["upper_998"] > limits["upper_95"]).all()
     assert limits["upper_998"].is_monotonic_decreasing  # the funnel narrows
     assert funnel_curve([], 9.0, kind="rate").empty
+    share = funnel_curve([301.0, 512.0, 698.0], 76.5, kind="proportion", multiplier=100)
+    assert share["denominator"].tolist() == share["denominator"].round().tolist()
+    assert share.notna().all().all() and {301, 698} <= set(share["denominator"])
     peers["funnel_class"] = None
     fig = funnel_figure(peers, limits, EA, month="2026-10", peer_label="England")
     assert _trace(fig, "peers").type == "scattergl"
@@ -268,3 +271,19 @@ def test_matrix_cells_carry_value_unit_rag_symbol_and_outside_mark():
     assert grid.pinned_top[0]["ea_rate__text"] == "✖ 8.61 per 1,000"
     style = grid.column_defs[1]["cellStyle"]["styleConditions"]
     assert style[2]["style"]["backgroundColor"] == theme.RAG["red"].tint
+
+
+def test_breakdown_bars_per_series_with_stars_for_suppressed_counts():
+    from dashboard.figures.breakdown import breakdown_figure
+    frame = pd.DataFrame({"reason": ["A: assessment", "E: care package", "NHS", "Both"],
+                          "days": [20.0, np.nan, 65.0, 8.0],
+                          "kind": ["Delay reason", "Delay reason", "Responsible", "Responsible"]})
+    fig = breakdown_figure(frame, category="reason", value="days", series="kind",
+                           title="t", value_title="Delayed days", meta={"chart": "breakdown"},
+                           barmode="overlay")
+    reasons, responsible, stars = fig.data
+    assert list(stars.y) == ["E: care package"] and stars.meta == "suppressed"
+    assert list(reasons.y) == ["A: assessment", "E: care package"]
+    assert list(reasons.text) == ["20", "*"] and list(responsible.x) == [65.0, 8.0]
+    assert fig.layout.barmode == "overlay" and reasons.marker.pattern.fillmode == "overlay"
+    assert reasons.marker.pattern.shape != responsible.marker.pattern.shape  # not colour alone

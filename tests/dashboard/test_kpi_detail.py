@@ -202,6 +202,7 @@ def test_practice_spine_positions_come_from_the_peers_network_and_area(mart):
                                                   "area": area})
     assert row.positions == pytest.approx(want)
     assert row.practice == "7.50 per 1,000" and row.trend.startswith("Decreasing (better)")
+    assert row.peer_range == "7.50 per 1,000 (1 of 2 practices shown)"
     assert row.href == "/kpi?kpi=ea_rate&org=D&month=2026-10&peer=size"
     assert view.search == "?org=D&month=2026-10"
     assert list(view.figure.layout.meta["kpis"]) == ["ea_rate"]

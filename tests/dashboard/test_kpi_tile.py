@@ -74,7 +74,7 @@ def _series(provisional_from: str) -> pd.DataFrame:
 def test_the_tile_shows_the_latest_final_month_and_names_the_provisional_ones():
     kpi = get_kpi("reablement_home_91")
     shown, later = tile_rows(_series("2026-06"), "2026-08")
-    assert shown["period"] == "2026-05" and later["period"].tolist() == [
+    assert shown["period"] == "2026-05" and [r["period"] for r in later] == [
         "2026-06", "2026-07", "2026-08"]
     text = tile_text(kpi, shown, None, later)
     assert text.value == "84.0%" and text.period == "May 2026"
@@ -82,10 +82,10 @@ def test_the_tile_shows_the_latest_final_month_and_names_the_provisional_ones():
                                      "87.0%): showing May 2026, the latest final month.")
     # A month chosen before the provisional ones: nothing provisional after it.
     shown, later = tile_rows(_series("2026-06"), "2026-04")
-    assert shown["period"] == "2026-04" and later.empty
+    assert shown["period"] == "2026-04" and later == []
     # Every month provisional: the latest, said to be provisional.
     shown, later = tile_rows(_series("2026-01"), None)
-    assert shown["period"] == "2026-08" and later.empty
+    assert shown["period"] == "2026-08" and later == []
     assert tile_text(kpi, shown, None, later).period == "Aug 2026 (provisional)"
 
 
