@@ -12,6 +12,8 @@ from kpi.catalogue import Kpi
 from kpi.rollup import assign_parents
 from kpi.spc import SpcSettings
 
+SERIES = ["org_code", "form"]  # one chart per organisation and form (month, rolling 12)
+ICONS = ("variation_icon", "assurance_icon")
 # Interval method -> the count model of funnels and trend tests (means have neither).
 KIND = {"wilson": "proportion", "byar": "rate"}
 
@@ -33,17 +35,21 @@ def add_statistics(frame: pd.DataFrame, kpis: list[Kpi], *, membership: pd.DataF
         frame[column] = None
     frame["_rebase"] = _rebase_flags(frame, rebases)
     frame["_peer"] = _peer_groups(frame, membership)
-    frame["_den"] = _effective_denominator(frame, {k.id: k for k in kpis})
+    # a row without a value (withheld, or its numerator not yet in) is compared with nothing
+    frame["_den"] = _effective_denominator(frame, {k.id: k for k in kpis}).where(
+        frame["value"].notna())
     for kpi in kpis:
         rows = frame["kpi_id"] == kpi.id
         if not rows.any():
             continue
         part = frame.loc[rows]
-        chart = spc_frame(part, by=["org_code", "form"], polarity=kpi.polarity,
-                          target="target", rebase="_rebase", settings=settings)
-        for column in ("spc_mean", "spc_lower", "spc_upper", "spc_special_cause",
-                       "variation_icon", "assurance_icon"):
+        chart = spc_frame(part, by=SERIES, polarity=kpi.polarity, target="target",
+                          rebase="_rebase", settings=settings)
+        for column in ("spc_mean", "spc_lower", "spc_upper", "spc_special_cause"):
             frame.loc[rows, column] = chart[column]
+        icons = as_judged_icons(part, polarity=kpi.polarity, settings=settings)
+        for column in ICONS:
+            frame.loc[rows, column] = icons[column]
         kind = KIND.get(kpi.interval)
         if kind is None:
             continue
@@ -54,6 +60,28 @@ def add_statistics(frame: pd.DataFrame, kpis: list[Kpi], *, membership: pd.DataF
                                                numerator="numerator", denominator="_den",
                                                kind=kind)
     frame.drop(columns=["_rebase", "_peer", "_den"], inplace=True)
+
+
+def as_judged_icons(part: pd.DataFrame, *, polarity: str | None,
+                    settings: SpcSettings) -> pd.DataFrame:
+    """Each row's variation and assurance icons as judged with its series' data up to and
+    including its month (rebases and the minimum of points respected), as a month's report
+    showed them; not the latest chart's icons repeated on every month.
+
+    One chart per cut-off month over the rows up to it (one prefix in memory at a time); a
+    cut-off earlier than the minimum number of points can give no icon, so it is skipped.
+    """
+    icons = pd.DataFrame({column: pd.Series(None, index=part.index, dtype=object)
+                          for column in ICONS})
+    periods = sorted(part["period"].unique())
+    for cut in periods[settings.min_points - 1:]:
+        prefix = part[part["period"] <= cut]
+        chart = spc_frame(prefix, by=SERIES, polarity=polarity, target="target",
+                          rebase="_rebase", settings=settings)
+        at_cut = (prefix["period"] == cut).to_numpy()
+        for column in ICONS:
+            icons.loc[prefix.index[at_cut], column] = chart[column].to_numpy()[at_cut]
+    return icons
 
 
 def _effective_denominator(frame: pd.DataFrame, kpis: dict[str, Kpi]) -> pd.Series:
