@@ -14,6 +14,9 @@ from kpi.spc import SpcSettings
 
 SERIES = ["org_code", "form"]  # one chart per organisation and form (month, rolling 12)
 ICONS = ("variation_icon", "assurance_icon")
+# Rows charted at once when judging each month's icons: about 330 bytes a row in spc_frame
+# (kpi/batch.py), so some 130 MB at most.
+PREFIX_ROWS = 400_000
 # Interval method -> the count model of funnels and trend tests (means have neither).
 KIND = {"wilson": "proportion", "byar": "rate"}
 
@@ -68,19 +71,34 @@ def as_judged_icons(part: pd.DataFrame, *, polarity: str | None,
     including its month (rebases and the minimum of points respected), as a month's report
     showed them; not the latest chart's icons repeated on every month.
 
-    One chart per cut-off month over the rows up to it (one prefix in memory at a time); a
-    cut-off earlier than the minimum number of points can give no icon, so it is skipped.
+    One chart per cut-off month over the rows up to it, each series' row at the cut-off kept.
+    Cut-offs earlier than the minimum number of points give no icon and are skipped. Prefixes
+    are charted together, several cut-offs to one call, up to PREFIX_ROWS rows (one prefix
+    alone when it is larger), so memory stays bounded at any scale.
     """
     icons = pd.DataFrame({column: pd.Series(None, index=part.index, dtype=object)
                           for column in ICONS})
-    periods = sorted(part["period"].unique())
-    for cut in periods[settings.min_points - 1:]:
-        prefix = part[part["period"] <= cut]
-        chart = spc_frame(prefix, by=SERIES, polarity=polarity, target="target",
+    # only what a chart reads, in period order: a prefix is then the first rows
+    slim = part[[*SERIES, "period", "value", "target", "_rebase"]].sort_values(
+        "period", kind="stable")
+    periods = slim["period"].to_numpy()
+    cuts = sorted(set(periods))[settings.min_points - 1:]
+    sizes = dict(zip(cuts, np.searchsorted(periods, cuts, side="right"), strict=True))
+    batches: list[list[str]] = []
+    for cut in cuts:
+        if batches and sum(sizes[c] for c in batches[-1]) + sizes[cut] <= PREFIX_ROWS:
+            batches[-1].append(cut)
+        else:
+            batches.append([cut])
+    for batch in batches:
+        lengths = [sizes[cut] for cut in batch]
+        prefixes = slim.iloc[np.concatenate([np.arange(n) for n in lengths])].assign(
+            _cut=np.repeat(batch, lengths))
+        chart = spc_frame(prefixes, by=[*SERIES, "_cut"], polarity=polarity, target="target",
                           rebase="_rebase", settings=settings)
-        at_cut = (prefix["period"] == cut).to_numpy()
+        at_cut = (prefixes["period"] == prefixes["_cut"]).to_numpy()
         for column in ICONS:
-            icons.loc[prefix.index[at_cut], column] = chart[column].to_numpy()[at_cut]
+            icons.loc[prefixes.index[at_cut], column] = chart[column].to_numpy()[at_cut]
     return icons
 
 
