@@ -76,7 +76,7 @@ def as_judged_icons(part: pd.DataFrame, *, polarity: str | None,
     are charted together, several cut-offs to one call, up to PREFIX_ROWS rows (one prefix
     alone when it is larger), so memory stays bounded at any scale.
     """
-    icons = pd.DataFrame({column: pd.Series(None, index=part.index, dtype=object)
+    icons = pd.DataFrame({column: pd.Series([None] * len(part), index=part.index, dtype=object)
                           for column in ICONS})
     # only what a chart reads, in period order: a prefix is then the first rows
     slim = part[[*SERIES, "period", "value", "target", "_rebase"]].sort_values(
