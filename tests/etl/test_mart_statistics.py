@@ -80,7 +80,8 @@ def test_spc_columns_equal_xmr_of_each_series(mart):
         chart = xmr(series["value"], polarity="lower", rebase_at=rebase)
         np.testing.assert_allclose(series["spc_mean"], chart.points["mean"], rtol=1e-12)
         np.testing.assert_allclose(series["spc_upper"], chart.points["upper"], rtol=1e-12)
-        assert series["variation_icon"].iloc[-1] == chart.variation_icon  # the latest verdict
+        latest = series["variation_icon"].iloc[-1]
+        assert (None if pd.isna(latest) else latest) == chart.variation_icon  # latest verdict
         special = chart.points["point_type"].where(chart.points["special_cause"])
         assert series["spc_special_cause"].fillna("-").tolist() == special.fillna("-").tolist()
     rebased = mart[mart["org_code"] == "U00002"].sort_values("period")
