@@ -1,7 +1,7 @@
 """Why a mart value's inputs are known to be incomplete: which values are withheld and which are
 provisional, each with the reason the mart keeps in `provisional_reason`.
 
-Three cases (docs/decisions/0003-incomplete-inputs.md):
+Three cases (docs/decisions/0004-incomplete-inputs.md):
 
 * a stay measure (counted by discharge month) before the look-back it needs is loaded: the
   stays ending that month that began before the spells data start are missing, so the value is

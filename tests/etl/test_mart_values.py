@@ -1,5 +1,7 @@
 """Every KPI value in the mart for the demo area equals an independent pandas calculation from
-the raw generated files, at every level, including a practice that changed network."""
+the raw generated files, at every level, including a practice that changed network; and so does
+every other exported column (intervals, target, RAG, SPC, icons, funnel, trend, provisional and
+its reason, suppressed)."""
 
 from __future__ import annotations
 
@@ -16,11 +18,22 @@ from carekpi import warehouse as wh
 from etl.demo import generate
 from etl.pipeline import run_inbox
 from kpi.catalogue import load_catalogue
-from tests.etl import demo_truth
+from tests.etl import demo_truth, mart_truth
 
 END_MONTH = "2025-06"
 TODAY = date(2025, 7, 20)
 REPO = Path(__file__).resolve().parents[2]
+NUMBER_COLUMNS = ("lower_95", "upper_95", "lower_998", "upper_998", "target", "spc_mean",
+                  "spc_lower", "spc_upper")
+LABEL_COLUMNS = ("rag", "spc_special_cause", "variation_icon", "assurance_icon",
+                 "funnel_class", "trend", "provisional", "suppressed", "provisional_reason")
+
+
+def _label(value: object) -> object:
+    """A text or flag column's value, with every kind of missing as None."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    return bool(value) if isinstance(value, (bool, np.bool_)) else value
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +90,9 @@ def expected_kpis(feeds: Path) -> pd.DataFrame:
     }
     frames = []
     for kpi_id, (num, den, scale) in definitions.items():
+        spread = counts["sumsq"] if kpi_id == "los_mean_emergency" else np.nan
         frames.append(counts.assign(kpi_id=kpi_id, numerator=counts[num],
-                                    denominator=counts[den], scale=scale, per=1))
+                                    denominator=counts[den], scale=scale, per=1, spread=spread))
     frames.append(counts.assign(kpi_id="dtoc_rate", numerator=counts["dd"],
                                 denominator=counts["P18"], scale=100_000, per=days))
     rolling = counts.sort_values("period").copy()
@@ -102,7 +116,58 @@ def expected_kpis(feeds: Path) -> pd.DataFrame:
     network_feeds = out["kpi_id"].str.match(r"dtoc_|reablement_|care_home_")
     out = out[(out["denominator"].fillna(0) > 0) & ~(network_feeds & (out["level"] == "practice"))]
     out["value"] = out["numerator"] / (out["denominator"] * out["per"]) * out["scale"]
-    return out[["kpi_id", "level", "org_code", "period", "numerator", "denominator", "value"]]
+    out["form"] = np.where(out["kpi_id"].str.endswith("_12m"), "rolling12", "month")
+    return out[["kpi_id", "level", "org_code", "period", "form", "numerator", "denominator",
+                "value", "spread", "per", "scale"]]
+
+
+def _peer_of(rows: pd.DataFrame, feeds: Path) -> pd.Series:
+    """Each row's funnel peer group: its parent that month (a practice's network on the 1st)."""
+    orgs = demo_truth.organisations(feeds)
+    network = demo_truth.network_on_first_day(orgs, sorted(rows["period"].unique())).set_index(
+        ["practice_code", "period"])["network_code"]
+    place_of = orgs.drop_duplicates("network_code").set_index("network_code")["place_code"]
+    peer = pd.Series("", index=rows.index, dtype=object)
+    practice = rows["level"] == "practice"
+    keys = pd.MultiIndex.from_frame(rows.loc[practice, ["org_code", "period"]])
+    peer[practice] = network.reindex(keys).to_numpy()
+    peer[rows["level"] == "network"] = rows.loc[rows["level"] == "network", "org_code"].map(
+        place_of)
+    peer[rows["level"] == "place"] = orgs["system_code"].iloc[0]
+    return peer
+
+
+def expected_statistics(expected: pd.DataFrame, feeds: Path) -> pd.DataFrame:
+    """Every other exported column of the expected rows, by the independent calculations of
+    tests/etl/mart_truth.py."""
+    out = expected.sort_values(["kpi_id", "org_code", "form", "period"]).copy()
+    out["effective_denominator"] = out["denominator"] * out["per"]
+    out["peer"] = _peer_of(out, feeds)
+    for kpi in load_catalogue():
+        rows = out["kpi_id"] == kpi.id
+        part = out[rows]
+        limits = mart_truth.intervals(part["numerator"].to_numpy(float),
+                                      part["effective_denominator"].to_numpy(float),
+                                      part["spread"].to_numpy(float), kpi, kpi.multiplier)
+        for column, values in limits.items():
+            out.loc[rows, column] = values
+        out.loc[rows, "target"] = kpi.default_target
+        out.loc[rows, "rag"] = mart_truth.rag(part["value"], out.loc[rows, "target"],
+                                              kpi.polarity)
+        out.loc[rows, "provisional_reason"] = mart_truth.provisional_reason(
+            kpi, part["period"], part["numerator"], TODAY)
+        part = out[rows]
+        for _, series in part.groupby(["org_code", "form"]):
+            chart = mart_truth.spc(series, kpi.polarity)
+            out.loc[chart.index, chart.columns] = chart
+            if kpi.interval in mart_truth.KIND:
+                out.loc[series.index, "trend"] = mart_truth.trend(series, kpi)
+        if kpi.interval in mart_truth.KIND:
+            for _, group in part.groupby(["form", "period", "level", "peer"]):
+                out.loc[group.index, "funnel_class"] = mart_truth.funnel(group, kpi)
+    out["provisional"] = out["provisional_reason"].notna()
+    out["suppressed"] = mart_truth.suppressed(out["numerator"], out["denominator"])
+    return out
 
 
 @pytest.fixture
@@ -111,10 +176,8 @@ def mart(demo_feeds, warehouse, settings) -> pd.DataFrame:
     summary = run_inbox(warehouse, settings, today=TODAY, progress=False)
     assert not summary.failed, [(r.file, [str(p) for p in r.problems[:2]])
                                 for r in summary.results if r.status == "refused"]
-    m = wh.kpi_mart
     with warehouse.connect() as conn:
-        return wh.read_frame(conn, select(m.c.kpi_id, m.c.level, m.c.org_code, m.c.period,
-                                          m.c.numerator, m.c.denominator, m.c.value))
+        return wh.read_frame(conn, select(wh.kpi_mart))
 
 
 def test_every_kpi_has_an_independent_definition_here(demo_feeds):
@@ -136,6 +199,21 @@ def test_mart_values_equal_independent_calculation(mart, demo_feeds):
         np.testing.assert_allclose(merged[f"{column}_mart"].astype(float),
                                    merged[column].astype(float), rtol=1e-9, equal_nan=True,
                                    err_msg=column)
+    # every other exported column, against its own independent calculation
+    truth = expected_statistics(expected, demo_feeds).merge(got, on=keys, suffixes=("", "_mart"))
+    assert len(truth) == len(expected)
+    for column in NUMBER_COLUMNS:
+        np.testing.assert_allclose(truth[f"{column}_mart"].astype(float),
+                                   truth[column].astype(float), rtol=1e-9, equal_nan=True,
+                                   err_msg=column)
+    for column in LABEL_COLUMNS:
+        want, have = truth[column].map(_label), truth[f"{column}_mart"].map(_label)
+        wrong = truth.loc[want != have, [*keys, column, f"{column}_mart"]]
+        assert wrong.empty, wrong.head(10).to_string()
+    # the demo exercises them: verdicts, signals, classes, trends and provisional months
+    assert {"common_cause", "improvement_high"} <= set(truth["variation_icon"].dropna())
+    assert {"above_998", "within"} <= set(truth["funnel_class"].dropna())
+    assert truth["provisional"].any() and truth["suppressed"].any()
     # the practice that moved network counts in its old network before the move, new after
     moved = orgs[orgs["practice_code"].duplicated(keep=False)]
     assert moved["practice_code"].nunique() == 1
