@@ -6,7 +6,7 @@ DATA ?= data
 PORT ?= 8050
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint install install-test browser postgres demo clean
+.PHONY: run test lint install install-test browser axe postgres demo clean
 
 run: install  ## demo feeds -> ETL -> dashboard on http://127.0.0.1:$(PORT) (embedded SQLite)
 	@if [ ! -f $(DATA)/.demo-generated ]; then \
@@ -15,7 +15,7 @@ run: install  ## demo feeds -> ETL -> dashboard on http://127.0.0.1:$(PORT) (emb
 	$(BIN)/carekpi etl run
 	$(BIN)/carekpi serve --port $(PORT)
 
-test: install-test browser postgres  ## everything the tests need, then the whole suite
+test: install-test browser axe postgres  ## everything the tests need, then the whole suite
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n 2 --dist loadgroup --headless $(PYTEST_ARGS)
 
@@ -36,6 +36,13 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 browser:  ## Debian's Chromium and ChromeDriver for the dash_duo tests
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  ( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver )
+
+AXE_VERSION ?= 4.14.1
+AXE_JS := build/axe/node_modules/axe-core/axe.min.js
+axe: $(AXE_JS)  ## npm's axe-core for the accessibility checks of the browser tests (read from disk)
+$(AXE_JS):
+	@command -v npm >/dev/null || ( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq npm )
+	npm install --silent --no-audit --no-fund --prefix build/axe axe-core@$(AXE_VERSION)
 
 postgres:  ## start the local PostgreSQL when it is installed but stopped
 	@if command -v pg_ctlcluster >/dev/null && ! pg_isready -q -h 127.0.0.1; then \

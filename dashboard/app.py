@@ -2,21 +2,74 @@
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 import dash
 from dash import dcc, html
+from flask import request
 
 from carekpi.settings import Settings
 from carekpi.warehouse import make_engine
-from dashboard import queries
+from dashboard import queries, runtime
 
 ROOT = Path(__file__).resolve().parents[1]
+# Nav order: the questions of dashboard.md, most asked first; pages not listed follow.
+NAV_ORDER = ("/", "/network", "/kpi", "/practice", "/data-quality", "/definitions")
+# Paths served besides the pages: Dash's internals (all start with '/_'), static files, health.
+_SERVED_PREFIXES = ("/_", "/assets/", "/healthz")
+
+INDEX = """<!DOCTYPE html>
+<html lang="en-GB">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        <a class="skip-link" href="#main">Skip to main content</a>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
+
+NOT_FOUND = """<!DOCTYPE html>
+<html lang="en-GB"><head><meta charset="utf-8"><title>Page not found · carekpi</title>
+<link rel="icon" href="/_favicon.ico"><link rel="stylesheet" href="/assets/style.css"></head>
+<body><main id="main"><h1>Page not found</h1>
+<p>There is no page at <code>{path}</code>. The pages are:</p><ul>{links}</ul></main></body>
+</html>"""
+
+
+NOT_FOUND_MODULE = "not_found_404"  # Dash's page for in-app links to no page: not in the nav
+
+
+def _pages() -> list[dict]:
+    return [p for p in dash.page_registry.values()
+            if p["module"].rpartition(".")[2] != NOT_FOUND_MODULE]
+
+
+def nav_pages() -> list[dict]:
+    """The registered pages in nav order."""
+    pages = _pages()
+    rank = {path: i for i, path in enumerate(NAV_ORDER)}
+    return sorted(pages, key=lambda p: rank.get(p["path"], len(rank)))
+
+
+def page_paths() -> set[str]:
+    """Every path a page answers (without a trailing slash, except the root)."""
+    return {p["path"].rstrip("/") or "/" for p in _pages()}
 
 
 def create_app(settings: Settings | None = None) -> dash.Dash:
     """The dashboard bound to the settings' warehouse (read-only)."""
     settings = settings or Settings()
+    runtime.configure(settings)
     queries.configure(make_engine(settings.database_url))
     app = dash.Dash(
         __name__,
@@ -26,15 +79,25 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         title="carekpi",
         suppress_callback_exceptions=True,
     )
+    app.index_string = INDEX
     app.layout = html.Div([
         html.Header([
             html.A("carekpi", href="/", className="brand"),
-            html.Nav([html.A(page["name"], href=page["relative_path"])
-                      for page in dash.page_registry.values()], className="nav"),
+            html.Nav(html.Ul([html.Li(dcc.Link(page["name"], href=page["relative_path"]))
+                              for page in nav_pages()]), className="nav",
+                     **{"aria-label": "Pages"}),
         ], className="top"),
         html.Main(dash.page_container, id="main"),
-        dcc.Location(id="url"),
     ])
+
+    @app.server.before_request
+    def unknown_path_is_404():
+        path = request.path.rstrip("/") or "/"
+        if request.method != "GET" or path.startswith(_SERVED_PREFIXES) or path in page_paths():
+            return None
+        links = "".join(f'<li><a href="{p["relative_path"]}">{escape(p["name"])}</a></li>'
+                        for p in nav_pages())
+        return NOT_FOUND.format(path=escape(request.path), links=links), 404
 
     @app.server.get("/healthz")
     def healthz():

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["classify_funnel", "funnel_limits", "overdispersion"]
+__all__ = ["classify_funnel", "funnel_curve", "funnel_limits", "overdispersion"]
 
 Kind = Literal["proportion", "rate"]
 Overdispersion = Literal["multiplicative", "additive"] | None
@@ -178,3 +178,38 @@ def classify_funnel(
     classes[value.isna()] = None
     classes.attrs.update(limits.attrs)
     return classes
+
+
+def funnel_curve(
+    denominators: Any,
+    group_value: float,
+    *,
+    kind: Kind,
+    multiplier: float = 1,
+    points: int = 120,
+    levels: tuple[float, ...] = LEVELS,
+    extend: tuple[float, float] = (0.5, 1.1),
+) -> pd.DataFrame:
+    """Limits along a smooth grid spanning the units' denominators, for drawing a funnel.
+
+    Columns: denominator, then funnel_limits' columns; the grid runs geometrically from
+    extend[0] x the smallest positive denominator to extend[1] x the largest, and holds both
+    (so the funnel's mouth shows beyond the smallest unit); rounded to whole numbers for
+    proportions. Empty frame without units.
+    ``attrs`` hold group_value (and phi, tau2 of exact limits: 1 and 0).
+    """
+    n = np.asarray(denominators, dtype=float)
+    n = n[np.isfinite(n) & (n > 0)]
+    if n.size == 0:
+        columns = [f"{side}_{_label(level)}" for level in levels for side in ("lower", "upper")]
+        frame = pd.DataFrame(columns=["denominator", *columns], dtype=float)
+        frame.attrs.update(group_value=group_value, phi=1.0, tau2=0.0)
+        return frame
+    low, high = n.min() * extend[0], n.max() * extend[1]
+    grid = np.concatenate([np.geomspace(low, high, points), [n.min(), n.max()]])
+    if kind == "proportion":  # binomial limits need whole-number denominators
+        grid = np.maximum(np.round(grid), 1)
+    grid = np.unique(grid)
+    frame = funnel_limits(grid, group_value, kind=kind, multiplier=multiplier, levels=levels)
+    frame.insert(0, "denominator", grid)
+    return frame

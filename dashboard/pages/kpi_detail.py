@@ -1,125 +1,157 @@
-"""KPI page: one KPI for one organisation by month, with the area's line for comparison."""
+"""KPI page (/kpi?kpi=&org=&month=&peer=): one KPI for one organisation. The Making Data Count
+chart over every month, the month's funnel and ranked bars against a chosen peer group, the
+breakdowns the feeds hold and the series as a table; each with its CSV (and PNG for charts).
+"""
 
 from __future__ import annotations
 
 import dash
-import pandas as pd
-import plotly.graph_objects as go
-from dash import Input, Output, callback, dcc, html
+import dash_ag_grid as dag
+from dash import Input, Output, State, callback, ctx, dcc, html
 
-from dashboard import ids, queries
-from kpi.catalogue import get_kpi
-from kpi.suppression import is_small
+from dashboard import ids, state, theme
+from dashboard.components.download import csv_download, graph
+from dashboard.components.freshness import page_freshness
+from dashboard.components.org_picker import org_picker, org_search, picker_id
+from dashboard.panels.common import graph_style
+from dashboard.panels.kpi_detail import CHARTS, clicked_org, csv_for, kpi_view
 
 dash.register_page(__name__, path="/kpi", name="KPI", title="KPI · carekpi")
 
-DEFAULT_KPI = "ea_rate"
+
+SERIES_COLUMN_DEFS = [
+    {"field": "month", "headerName": "Month", "sortable": False},
+    {"field": "value", "headerName": "Value", "minWidth": 190},
+    {"field": "interval", "headerName": "95% interval", "minWidth": 150},
+    {"field": "numerator", "headerName": "Numerator"},
+    {"field": "denominator", "headerName": "Denominator"},
+    {"field": "target", "headerName": "Target", "minWidth": 190},
+    {"field": "rag", "headerName": "Against target"},
+    {"field": "spc", "headerName": "SPC point", "minWidth": 150},
+    {"field": "status", "headerName": "Status"},
+]
 
 
-def org_options() -> list[dict]:
-    """Dropdown options: networks then practices, labelled 'name (code)'."""
-    orgs = queries.organisations()
-    orgs = orgs[orgs["level"].isin(["place", "network", "practice"])]
-    return [{"label": f"{r.org_name or r.org_code} ({r.org_code}) · {r.level}",
-             "value": r.org_code} for r in orgs.itertuples()]
+PICKER = picker_id(ids.KPI_PICKER_PAGE)
 
 
-def kpi_options(kpi_ids: list[str]) -> list[dict]:
-    """Dropdown options labelled with each KPI's title from the catalogue."""
-    return [{"label": _title(k), "value": k} for k in kpi_ids]
+def _control(label: str, control, control_id: str) -> html.Div:
+    return html.Div([html.Label(label, htmlFor=control_id), control], className="control")
 
 
-def _title(kpi_id: str) -> str:
-    try:
-        return get_kpi(kpi_id).title
-    except KeyError:
-        return kpi_id
-
-
-def _unit(kpi_id: str) -> str:
-    try:
-        return get_kpi(kpi_id).unit
-    except KeyError:
-        return ""
-
-
-def layout(kpi: str | None = None, org: str | None = None, **_) -> html.Div:
-    kpis = queries.kpi_ids()
-    kpi = kpi if kpi in kpis else (DEFAULT_KPI if DEFAULT_KPI in kpis else next(iter(kpis), None))
-    options = org_options()
-    area = queries.area_codes()
-    org = org if org in {o["value"] for o in options} else next(iter(area), None)
+def layout(kpi: str | None = None, org: str | None = None, month: str | None = None,
+           peer: str | None = None, **_) -> html.Div:
+    """The page for the query string's state (bad values named in a message)."""
+    choices = state.available()
+    st = state.from_query(choices, kpi=kpi, org=org, month=month, peer=peer)
+    months = [{"label": theme.month_label(m), "value": m} for m in reversed(choices.months)]
+    controls = html.Div([
+        _control("KPI", dcc.Dropdown(state.kpi_options(choices), st.kpi, id=ids.KPI_SELECT,
+                                     clearable=False), ids.KPI_SELECT),
+        _control("Month", dcc.Dropdown(months, st.month, id=ids.KPI_MONTH, clearable=False),
+                 ids.KPI_MONTH),
+        html.Fieldset([html.Legend("Compare with"), dcc.RadioItems(
+            [{"label": words, "value": key} for key, words in state.PEERS.items()], st.peer,
+            id=ids.KPI_PEER, inline=True)], className="control"),
+    ], className="controls kpi-controls")
+    picker = org_picker(ids.KPI_PICKER_PAGE, choices, st.org)
     return html.Div([
-        html.H1("KPI by month"),
-        html.Div([
-            html.Label(["KPI", dcc.Dropdown(kpi_options(kpis), kpi, id=ids.KPI_SELECT,
-                                            clearable=False)]),
-            html.Label(["Organisation", dcc.Dropdown(options, org, id=ids.KPI_ORG,
-                                                     clearable=False)]),
-        ], className="controls"),
-        html.P(id=ids.KPI_CAPTION, className="caption"),
-        dcc.Graph(id=ids.KPI_SPC, config={"displaylogo": False}),
-    ])
+        dcc.Location(id=ids.KPI_URL, refresh=False),
+        html.Nav(id=ids.KPI_BREADCRUMB, className="breadcrumb", **{"aria-label": "Breadcrumb"}),
+        html.H1(id=ids.KPI_HEADING),
+        html.Div([html.P(m) for m in st.messages], id=ids.KPI_MESSAGES, role="alert",
+                 className="messages" if st.messages else "messages empty"),
+        picker,
+        controls,
+        html.Div(id=ids.KPI_FRESHNESS),
+        html.Div(id=ids.KPI_RATIO_LINK),
+        html.Section([html.H2("Over time: Making Data Count chart"),
+                      *_chart(ids.KPI_SPC, "Statistical process control chart of the KPI by "
+                              "month", ids.KPI_CAPTION, ids.KPI_SPC_CSV)], className="panel"),
+        html.Section([html.H2("Against peers this month"),
+                      html.P(id=ids.KPI_PEER_NOTE, className="caption"),
+                      *_chart(ids.KPI_FUNNEL, "Funnel plot: each practice's value against its "
+                              "size", ids.KPI_FUNNEL_CAPTION, ids.KPI_FUNNEL_CSV),
+                      *_chart(ids.KPI_RANKED, "Ranked bar chart of the practices with 95% "
+                              "intervals", ids.KPI_RANKED_CAPTION, ids.KPI_RANKED_CSV)],
+                     className="panel"),
+        html.Section([html.H2("Breakdown"),
+                      *_chart(ids.KPI_BREAKDOWN, "Breakdown of the month by the categories "
+                              "the feed holds", ids.KPI_BREAKDOWN_CAPTION,
+                              ids.KPI_BREAKDOWN_CSV)], className="panel"),
+        html.Section([
+            html.H2("The series as a table"),
+            dag.AgGrid(id=ids.KPI_TABLE, columnDefs=SERIES_COLUMN_DEFS, rowData=[],
+                       defaultColDef={"resizable": True, "flex": 1, "minWidth": 120,
+                                      "wrapHeaderText": True, "autoHeaderHeight": True},
+                       dashGridOptions={"domLayout": "autoHeight", "pagination": True,
+                                        "paginationPageSize": 12,
+                                        "paginationPageSizeSelector": False},
+                       className="ag-theme-alpine series-table"),
+            csv_download(ids.KPI_TABLE_CSV, "Download the table (CSV)"),
+        ], className="panel"),
+    ], className="kpi-page")
 
 
-def series_figure(kpi_id: str, org: pd.DataFrame, area: pd.DataFrame, org_label: str,
-                  area_label: str) -> go.Figure:
-    """The organisation's monthly values with 95% intervals, and the area's line."""
-    fig = go.Figure()
-    if not area.empty:
-        fig.add_trace(go.Scatter(x=area["period"], y=area["value"], name=area_label,
-                                 mode="lines", line={"color": "#768692", "dash": "dash"}))
-    if not org.empty:
-        fig.add_trace(go.Scatter(
-            x=org["period"], y=org["value"], name=org_label, mode="lines+markers",
-            line={"color": "#005eb8"},
-            error_y={"type": "data", "symmetric": False,
-                     "array": org["upper_95"] - org["value"],
-                     "arrayminus": org["value"] - org["lower_95"], "thickness": 1},
-        ))
-    fig.update_layout(margin={"l": 50, "r": 20, "t": 30, "b": 40}, template="simple_white",
-                      yaxis_title=f"{_title(kpi_id)} ({_unit(kpi_id)})",
-                      legend={"orientation": "h", "y": -0.15},
-                      hovermode="x unified")
-    return fig
+def _chart(graph_id: str, label: str, caption_id: str, csv_id: str) -> list:
+    """A labelled chart, its caption, and its CSV and PNG buttons (the PNG's set per view)."""
+    return [graph(graph_id, label), html.P(id=caption_id, className="caption"),
+            html.Div([csv_download(csv_id, "Download data (CSV)"),
+                      html.Div(id=f"{graph_id}-png")], className="downloads")]
 
 
-@callback(Output(ids.KPI_SPC, "figure"), Output(ids.KPI_CAPTION, "children"),
-          Input(ids.KPI_SELECT, "value"), Input(ids.KPI_ORG, "value"))
-def update_chart(kpi_id: str | None, org_code: str | None):
-    return kpi_panel(kpi_id, org_code)
 
 
-def shown(series: pd.DataFrame) -> pd.DataFrame:
-    """The series fit to leave the system: values and limits built on counts of 1-7 removed."""
-    if series.empty:
-        return series
-    out = series.copy()
-    out["suppressed"] = out["suppressed"].astype(bool) | is_small(out["numerator"]) | is_small(
-        out["denominator"])
-    out.loc[out["suppressed"], ["value", "lower_95", "upper_95"]] = float("nan")
-    return out
+# --- callbacks: a line or two each, the work is in the helpers above -------------------------
+CONTROLS = [Input(ids.KPI_SELECT, "value"), Input(PICKER, "value"),
+            Input(ids.KPI_MONTH, "value"), Input(ids.KPI_PEER, "value")]
 
 
-def kpi_panel(kpi_id: str | None, org_code: str | None) -> tuple[go.Figure, str]:
-    """Figure and caption for one KPI and organisation (empty with a reason when no data)."""
-    if not kpi_id or not org_code:
-        return go.Figure(), "No data loaded yet: run `carekpi etl run`."
-    names = queries.organisations().set_index("org_code")["org_name"]
-    area_code = next(iter(queries.area_codes()), None)
-    org = shown(queries.kpi_series(kpi_id, org_code))
-    area = shown(queries.kpi_series(kpi_id, area_code)) if area_code and area_code != org_code \
-        else org.iloc[0:0]
-    org_label = f"{names.get(org_code) or org_code} ({org_code})"
-    area_label = f"{names.get(area_code) or area_code} (area)"
-    if org.empty:
-        return go.Figure(), f"No {_title(kpi_id)} values for {org_label}."
-    latest = org["value"].iloc[-1]
-    caption = (f"{org_label}: {_title(kpi_id)} by month, {org['period'].iloc[0]} to "
-               f"{org['period'].iloc[-1]}; latest "
-               + ("* (small number)" if pd.isna(latest) else f"{latest:.2f}"))
-    hidden = int(org["suppressed"].sum())
-    if hidden:
-        caption += (f". {hidden} month(s) not shown: counts from 1 to 7 are suppressed to "
-                    "protect privacy")
-    return series_figure(kpi_id, org, area, org_label, area_label), caption
+@callback(
+    Output(ids.KPI_URL, "search"), Output(ids.KPI_HEADING, "children"),
+    Output(ids.KPI_BREADCRUMB, "children"), Output(ids.KPI_SPC, "figure"),
+    Output(ids.KPI_CAPTION, "children"), Output(ids.KPI_PEER_NOTE, "children"),
+    Output(ids.KPI_FUNNEL, "figure"), Output(ids.KPI_FUNNEL_CAPTION, "children"),
+    Output(ids.KPI_RANKED, "figure"), Output(ids.KPI_RANKED_CAPTION, "children"),
+    Output(ids.KPI_BREAKDOWN, "figure"), Output(ids.KPI_BREAKDOWN_CAPTION, "children"),
+    Output(ids.KPI_TABLE, "rowData"), Output(ids.KPI_RATIO_LINK, "children"),
+    Output(ids.KPI_FRESHNESS, "children"),
+    *[Output(f"{chart}-png", "children") for chart in CHARTS],
+    *[Output(chart, "style") for chart in CHARTS],
+    *CONTROLS)
+def update_page(kpi_id, org_code, month, peer):
+    view = kpi_view(kpi_id, org_code, month, peer)
+    return (view.search, view.heading, view.breadcrumb, view.spc, view.spc_caption,
+            view.peer_note, view.funnel, view.funnel_caption, view.ranked, view.ranked_caption,
+            view.breakdown, view.breakdown_caption, view.table, view.ratio_link,
+            _freshness(org_code, month), *view.pngs,
+            *[graph_style(fig) for fig in (view.spc, view.funnel, view.ranked, view.breakdown)])
+
+
+def _freshness(org_code: str | None, month: str | None):
+    choices = state.available()
+    return page_freshness(choices.orgs.get(org_code), month, choices.orgs)
+
+
+@callback(Output(PICKER, "value"), Output(PICKER, "options", allow_duplicate=True),
+          Input(ids.KPI_FUNNEL, "clickData"), Input(ids.KPI_RANKED, "clickData"),
+          State(PICKER, "value"), prevent_initial_call=True)
+def drill_to_practice(funnel_click, bar_click, current):
+    chosen = clicked_org(funnel_click if ctx.triggered_id == ids.KPI_FUNNEL else bar_click)
+    chosen = chosen or current
+    return chosen, org_search(state.available(), None, None, chosen)
+
+
+def _csv_callback(csv_id: str, chart: str) -> None:
+    @callback(Output(csv_id, "data"), Input(f"{csv_id}-button", "n_clicks"),
+              State(ids.KPI_SELECT, "value"), State(PICKER, "value"),
+              State(ids.KPI_MONTH, "value"), State(ids.KPI_PEER, "value"),
+              prevent_initial_call=True)
+    def download(_clicks, kpi_id, org_code, month, peer):
+        return csv_for(chart, kpi_id, org_code, month, peer)
+
+
+for _csv_id, _what in ((ids.KPI_SPC_CSV, "spc"), (ids.KPI_FUNNEL_CSV, "funnel"),
+                        (ids.KPI_RANKED_CSV, "ranked"), (ids.KPI_BREAKDOWN_CSV, "breakdown"),
+                        (ids.KPI_TABLE_CSV, "table")):
+    _csv_callback(_csv_id, _what)
