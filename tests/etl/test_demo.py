@@ -167,8 +167,13 @@ def test_spells_are_hes_episodes_grouping_to_the_intended_spells(
     assert eps["PSEUDO_HESID"].str.fullmatch(r"[0-9a-f]{32}").all()
     assert set(eps["SEX"]) == {"1", "2"}
     assert eps["DIAG_4_01"].str.fullmatch(r"[A-Z]\d{2}[0-9X]").all()
-    # Every spell is admitted in its file's month.
-    assert (eps["ADMIDATE"].str[:7] == eps["file_period"]).all()
+    # Every spell is admitted in its file's month, but for the stays already under way when the
+    # window opens: the first file holds them (admitted before it, discharged inside it).
+    earlier = eps["ADMIDATE"].str[:7] < eps["file_period"]
+    assert (eps.loc[~earlier, "ADMIDATE"].str[:7] == eps.loc[~earlier, "file_period"]).all()
+    assert set(eps.loc[earlier, "file_period"]) == {summary.periods[0]}
+    under_way = eps[earlier & (eps["DISDATE"] != "")]
+    assert len(under_way) > 0 and (under_way["DISDATE"] >= summary.periods[0] + "-01").all()
     spells = eps.groupby(["PSEUDO_HESID", "PROCODE3", "ADMIDATE"])
     size = spells.size()
     assert len(size) == summary.totals["spells"]["spells"]
