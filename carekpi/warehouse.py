@@ -80,9 +80,13 @@ SPELL_MEASURES = (
     "emergency_stays_7plus",
     "emergency_stays_21plus",
     "emergency_long_stay_bed_days",
+    "emergency_discharges",
 )
-# Spells aggregated on the way in. Admission counts read by admission_period; length-of-stay
-# measures by discharge_period ('' while still in hospital). A file's rows are its admission months.
+# Spells aggregated on the way in. Admission counts (from the spell's first episode) read by
+# admission_period; discharge and length-of-stay measures (from the episode that closes the
+# spell) by discharge_period ('' when the discharge is not in the row). coverage_period and
+# coverage_org are what the contributing file restates (HES: episode-end month x provider; native
+# CSV: admission month, '' for all providers): a later file of the same coverage replaces them.
 spell_fact = Table(
     "spell_fact",
     metadata,
@@ -91,6 +95,8 @@ spell_fact = Table(
     Column("discharge_period", String(7), primary_key=True),
     Column("sex", String(3), primary_key=True),
     Column("age_band", String(7), primary_key=True),
+    Column("coverage_period", String(7), primary_key=True),
+    Column("coverage_org", String(16), primary_key=True),
     *[_count(m) for m in SPELL_MEASURES],
     Column("load_id", Integer),
     Index("ix_spell_fact_discharge", "discharge_period"),
@@ -240,6 +246,17 @@ etl_revision = Table(
     Column("org_code", String(16)),
     Column("period", String(7)),
     Column("figures", Text, nullable=False),  # JSON of the replaced row
+)
+
+# What each load restated: the (organisation, period) units of a fact table it replaced. A
+# later load of the same unit replaces that load's contribution; other units add up.
+etl_coverage = Table(
+    "etl_coverage",
+    metadata,
+    Column("load_id", Integer, primary_key=True),
+    Column("table_name", String(48), primary_key=True),
+    Column("org_code", String(16), primary_key=True),  # '' = every organisation in the file
+    Column("period", String(7), primary_key=True),
 )
 
 FACT_TABLES: dict[str, Table] = {

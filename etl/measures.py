@@ -139,18 +139,21 @@ def spell_measures(conn: Connection, periods: list[str] | None = None) -> pd.Dat
         return pd.DataFrame(columns=MEASURE_COLUMNS)
     old = spells["age_band"].isin(BANDS_65PLUS)
     spells["emergency_admissions_65"] = spells["emergency_admissions"].where(old, 0)
-    admitted = spells.rename(columns={"practice_code": "org_code", "admission_period": "period"})
+    # Rows that admitted nobody carry only a discharge (its admission came in another file).
+    admitted = spells[spells["admissions"] > 0].rename(
+        columns={"practice_code": "org_code", "admission_period": "period"})
     by_admission = admitted.groupby(["org_code", "period"])[
         ["emergency_admissions", "emergency_admissions_65", "acsc_emergency_admissions"]].sum()
 
-    # A discharge month counts only once its own month's spells file is in: later months would
-    # hold just the long stays of earlier admissions.
-    loaded_months = set(spells["admission_period"])
+    # A discharge month counts only once a file restating it is in (coverage_period: HES the
+    # episode-end month, native the admission month): before that it would hold just the long
+    # stays of earlier admissions.
+    loaded_months = set(spells["coverage_period"])
     ended = spells[spells["discharge_period"].isin(loaded_months)].copy()
     old = ended["age_band"].isin(BANDS_65PLUS)
-    ended["emergency_spells_ended"] = ended["emergency_admissions"]
+    ended["emergency_spells_ended"] = ended["emergency_discharges"]
     ended["emergency_length_sq_sum"] = ended["emergency_los_sq_sum"]
-    for name, source in [("emergency_spells_ended_65", "emergency_admissions"),
+    for name, source in [("emergency_spells_ended_65", "emergency_discharges"),
                          ("emergency_spells_ended_65_los21plus", "emergency_stays_21plus"),
                          ("emergency_bed_days_65", "emergency_bed_days"),
                          ("emergency_bed_days_65_los_over10", "emergency_long_stay_bed_days")]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from etl.problems import FeedError, Problem
 
@@ -60,6 +62,91 @@ def read_csv_text(path: Path, header: bool = True) -> pd.DataFrame:
     return pd.DataFrame(rows, dtype=object)
 
 
+def text_encoding(path: Path, block: int = 1 << 20) -> str:
+    """'utf-8-sig' when the whole file is UTF-8, else 'cp1252' (feeds.md), read in blocks.
+
+    Raises FeedError when the bytes are neither (Windows-1252 leaves five bytes undefined).
+    """
+    path = Path(path)
+    for encoding in ("utf-8-sig", "cp1252"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with open(path, "rb") as handle:
+                for chunk in iter(lambda: handle.read(block), b""):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise FeedError(path.name, [Problem(path.name, "text is neither UTF-8 nor Windows-1252")])
+
+
+def ragged_rows(path: Path, encoding: str) -> list[Problem]:
+    """A Problem per row whose field count differs from the header's (e.g. a truncated file)."""
+    with open(path, newline="", encoding=encoding) as handle:
+        reader = csv.reader(handle)
+        width = len(next(reader, []))
+        return [
+            Problem(path.name, f"row has {len(row)} fields, expected {width} (the header's)", row=i)
+            for i, row in enumerate(reader, start=2) if row and len(row) != width
+        ]
+
+
+def read_csv_chunks(
+    path: Path, columns: list[str], chunk_rows: int = 200_000,
+) -> Iterator[pd.DataFrame]:
+    """`columns` of a large CSV, `chunk_rows` rows at a time, every cell text ('' for blank),
+    with `source_row` (the row a person sees; the header is row 1).
+
+    Memory stays bounded by one chunk. Rows with too few or too many fields are refused first,
+    every one listed (one streaming pass: pandas would pad a short row silently).
+    """
+    path = Path(path)
+    encoding = text_encoding(path)
+    ragged = ragged_rows(path, encoding)
+    if ragged:
+        raise FeedError(path.name, ragged)
+    first_row = 2
+    try:
+        reader = pd.read_csv(path, usecols=columns, dtype=str, keep_default_na=False,
+                             encoding=encoding, skipinitialspace=True, index_col=False,
+                             chunksize=chunk_rows)
+        for chunk in reader:
+            yield chunk.assign(source_row=range(first_row, first_row + len(chunk)))
+            first_row += len(chunk)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise FeedError(path.name, [Problem(path.name, f"not a readable CSV table: {exc}")]
+                        ) from exc
+
+
+def read_csv_compact(path: Path, columns: list[str], chunk_rows: int = 100_000) -> pd.DataFrame:
+    """`columns` of a large CSV as categorical text (each distinct value stored once), read
+    chunk by chunk: a national month of hospital episodes fits in little memory."""
+    parts: dict[str, list[pd.Categorical]] = {c: [] for c in columns}
+    rows = 0
+    for chunk in read_csv_chunks(path, columns, chunk_rows):
+        rows += len(chunk)
+        for column in columns:
+            parts[column].append(pd.Categorical(chunk[column].to_numpy()))
+    frame = pd.DataFrame({
+        c: pd.Series(union_categoricals(p), dtype="category") if p else pd.Series(
+            [], dtype="category") for c, p in parts.items()})
+    frame["source_row"] = pd.RangeIndex(2, rows + 2).to_numpy(dtype="int64")
+    return frame
+
+
+def header_mapping(names: Iterable[str], aliases: dict[str, list[str]]) -> dict[str, str]:
+    """Header name in the file -> canonical name, for every alias found (folded matching)."""
+    by_fold = {fold_label(n): n for n in names}
+    found: dict[str, str] = {}
+    for canonical, spellings in aliases.items():
+        for name in [canonical, *spellings]:
+            if fold_label(name) in by_fold:
+                found[by_fold[fold_label(name)]] = canonical
+                break
+    return found
+
+
 def read_excel_sheets(path: Path) -> dict[str, pd.DataFrame]:
     """Every sheet of an .xls or .xlsx workbook as raw cells (no header), cached formula values."""
     path = Path(path)
@@ -83,14 +170,9 @@ def rename_by_aliases(
     frame: pd.DataFrame, aliases: dict[str, list[str]], file: str, required: Iterable[str]
 ) -> pd.DataFrame:
     """Columns renamed to canonical names via folded aliases; missing required ones are refused."""
-    by_fold = {fold_label(c): c for c in frame.columns}
-    mapping: dict[str, str] = {}
     required = list(required)
-    for canonical in [*aliases, *(r for r in required if r not in aliases)]:
-        for name in [canonical, *aliases.get(canonical, [])]:
-            if fold_label(name) in by_fold:
-                mapping[by_fold[fold_label(name)]] = canonical
-                break
+    mapping = header_mapping(frame.columns, aliases | {
+        r: [] for r in required if r not in aliases})
     missing = [c for c in required if c not in mapping.values()]
     if missing:
         raise FeedError(

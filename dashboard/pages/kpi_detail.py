@@ -124,13 +124,14 @@ def update_page(kpi_id, org_code, month, peer):
     return (view.search, view.heading, view.breadcrumb, view.spc, view.spc_caption,
             view.peer_note, view.funnel, view.funnel_caption, view.ranked, view.ranked_caption,
             view.breakdown, view.breakdown_caption, view.table, view.ratio_link,
-            _freshness(org_code, month), *view.pngs,
+            _freshness(kpi_id, org_code, month), *view.pngs,
             *[graph_style(fig) for fig in (view.spc, view.funnel, view.ranked, view.breakdown)])
 
 
-def _freshness(org_code: str | None, month: str | None):
+def _freshness(kpi_id: str | None, org_code: str | None, month: str | None):
     choices = state.available()
-    return page_freshness(choices.orgs.get(org_code), month, choices.orgs)
+    return page_freshness(choices.orgs.get(org_code), month, choices.orgs,
+                          [kpi_id] if kpi_id else None)
 
 
 @callback(Output(PICKER, "value"), Output(PICKER, "options", allow_duplicate=True),

@@ -164,6 +164,7 @@ def _write_months(summary: GenerationSummary, geo: Geography, window: Months, st
     pop = Population(geo, window, story, seed, base_share)
     net_idx = network_index(geo, window)
     spells = SpellModel(geo, pop, story)
+    extracts = writers.EpisodeEndExtracts()
     packages = CarePackageModel(geo, pop, story, seed)
     practices = geo.practices
     codes = practices["practice_code"].to_numpy().astype(object)
@@ -178,15 +179,19 @@ def _write_months(summary: GenerationSummary, geo: Geography, window: Months, st
         _write_population(summary, geo, period, counts, active & ~late, "")
         if late.any():
             _write_population(summary, geo, period, counts, active & late, f"_late_{late_code}")
-        episodes = spells.spells(t, seed, net_idx)
+        admitted = spells.spells(t, seed, net_idx)
+        episodes = extracts.month(period, admitted)
         path = out / "spells" / f"hes_apc_{period}.csv"
         writers.write_spells(path, episodes)
         summary.files.append(path)
         first = episodes["_first"]
         emergency = episodes["_emergency"][first]
+        # spells/emergency: spells whose first episode this extract holds; admitted: all
+        # simulated admissions of the month, wherever their episodes end.
         summary.add("spells", period, episodes=len(first), spells=int(first.sum()),
                     emergency=int(emergency.sum()),
-                    unattributed=int((episodes["GPPRAC"][first] == "V81999").sum()))
+                    unattributed=int((episodes["GPPRAC"][first] == "V81999").sum()),
+                    emergency_admitted=int(admitted["_emergency"][admitted["_first"]].sum()))
         month = packages.month(t, net_idx)
         for suffix, keep in (("", active & ~late), (f"_late_{late_code}", active & late)):
             if not keep.any():

@@ -121,6 +121,27 @@ def write_spells(path: Path, episodes: Mapping[str, np.ndarray]) -> int:
     return write_csv_fast(path, {c: episodes[c] for c in SPELL_COLUMNS})
 
 
+class EpisodeEndExtracts:
+    """Monthly HES extracts as NHS Digital cuts them: each month's file holds the episodes that
+    ended in that month (so no discharge after it); later-ending episodes wait for their month.
+    """
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, np.ndarray] | None = None
+
+    def month(self, period: str, episodes: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The episodes of month `period`'s extract: those waiting and the new ones (same keys,
+        in EPIKEY order) ending in it. Episodes ending before it are in no extract."""
+        new = {k: np.asarray(v) for k, v in episodes.items()}
+        both = new if self._waiting is None else {
+            k: np.concatenate([self._waiting[k], new[k]]) for k in new}
+        ends = both["EPIEND"].astype("datetime64[M]")
+        month = np.datetime64(period, "M")
+        self._waiting = {k: v[ends > month] for k, v in both.items()}
+        order = np.argsort(both["EPIKEY"][ends == month], kind="stable")
+        return {k: v[ends == month][order] for k, v in both.items()}
+
+
 def care_package_frame(period: str, codes: np.ndarray,
                        month: Mapping[str, Mapping[str, np.ndarray]],
                        keep: np.ndarray) -> pd.DataFrame:

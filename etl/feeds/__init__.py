@@ -29,11 +29,15 @@ CANONICAL_COLUMNS: dict[str, list[str]] = {
     # sex is 'M', 'F' or 'ALL'; age_band is '0_4', '5_9', ... '90_94', '95+' or 'ALL'.
     "population": ["practice_code", "period", "sex", "age_band", "patients"],
     "care_packages": ["practice_code", "period", "package", "element", "register", "completed"],
-    # spells: one row per hospital spell (episodes collapsed), never stored as such.
+    # spells: one row per hospital spell and file (its episodes there collapsed), never stored.
     # practice_code None when the source code is not a real practice (counted as unattributed).
+    # opens: the spell's first episode is in this file (its admission counts from here);
+    # coverage_org (provider, '' when the file has none), admission_coverage and
+    # discharge_coverage ('YYYY-MM'): the coverage its admission and its discharge count under.
     "spells": [
         "practice_code", "age", "sex", "admission_date", "discharge_date",
-        "admission_method", "primary_diagnosis",
+        "admission_method", "primary_diagnosis", "opens", "coverage_org",
+        "admission_coverage", "discharge_coverage",
     ],
     # spells at commissioner level (NHS England MAR workbooks): place-level emergency admissions.
     "spells_commissioner": ["org_code", "period", "emergency_admissions"],

@@ -1,10 +1,15 @@
 """Hospital spells: record-level admissions (native CSV, HES APC episodes) and commissioner MAR.
 
-Record-level files become one row per spell (a HES extract's episodes are collapsed: the first
-episode gives age, sex, method, diagnosis and practice; the last episode's DISDATE ends the spell),
-then `aggregate_spells` turns them into practice x month x sex x age-band counts on the way in
-(feeds.md §4): the spells themselves are never stored. The NHS England Monthly Activity Return
-(MAR) gives emergency admissions per commissioner per month where no record-level data exist.
+Record-level files become one row per spell and file (a HES extract's episodes are collapsed: the
+first episode in the file gives age, sex, method, diagnosis and practice; the last one's DISDATE
+ends the spell), then `aggregate_spells` turns them into practice x month x sex x age-band counts
+on the way in (feeds.md §4): the spells themselves are never stored. A monthly HES extract holds
+the episodes that ended in its month, so a spell's episodes may arrive in several files: its
+admission counts from the file holding its first episode, its discharge and length of stay from
+the file holding the episode that closes it, each under that file's coverage (no patient
+identifier is kept across files; docs/decisions/0003-file-coverage.md).
+The NHS England Monthly Activity Return (MAR) gives emergency admissions per commissioner per
+month where no record-level data exist.
 
 Layout knowledge (aliases, sentinels, codes) lives in etl/layouts/spells.toml. Two canonical
 frames come out: `spells` (record level) and `spells_commissioner` (MAR); `SCHEMAS[layout]` is the
@@ -13,7 +18,6 @@ pandera schema of each layout's frame and `SCHEMA` the record-level one.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -28,7 +32,9 @@ from etl.problems import FeedError, Problem
 from etl.readers import (
     find_header_row,
     fold_label,
+    header_mapping,
     is_suppressed,
+    read_csv_compact,
     read_excel_sheets,
     rename_by_aliases,
 )
@@ -51,52 +57,7 @@ UNATTRIBUTED = "UNATTRIBUTED"
 LONG_STAY_DAYS = 10
 
 
-# --- helpers for content detection and fast reading ---------------------------------------------
-
-def alias_map(names: Iterable[str], aliases: dict[str, list[str]]) -> dict[str, str]:
-    """Header name in the file -> canonical name, for every alias found (folded matching)."""
-    by_fold = {fold_label(n): n for n in names}
-    found: dict[str, str] = {}
-    for canonical, spellings in aliases.items():
-        for name in [canonical, *spellings]:
-            if fold_label(name) in by_fold:
-                found[by_fold[fold_label(name)]] = canonical
-                break
-    return found
-
-
-def _ragged_rows(path: Path, encoding: str) -> list[Problem]:
-    """A Problem per row whose field count differs from the header's (e.g. a truncated file)."""
-    with open(path, newline="", encoding=encoding) as handle:
-        reader = csv.reader(handle)
-        width = len(next(reader, []))
-        return [
-            Problem(path.name, f"row has {len(row)} fields, expected {width} (the header's)", row=i)
-            for i, row in enumerate(reader, start=2) if row and len(row) != width
-        ]
-
-
-def read_csv_columns(path: Path, columns: list[str]) -> pd.DataFrame:
-    """Only `columns` of a (possibly large, wide) CSV, every cell as text, blanks as ''.
-
-    UTF-8, else Windows-1252 (feeds.md); rows with too few or too many fields are refused.
-    """
-    path = Path(path)
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            ragged = _ragged_rows(path, encoding)
-        except UnicodeDecodeError:
-            continue
-        if ragged:
-            raise FeedError(path.name, ragged)
-        try:
-            return pd.read_csv(path, usecols=columns, dtype=str, keep_default_na=False,
-                               encoding=encoding, skipinitialspace=True)
-        except (pd.errors.ParserError, ValueError) as exc:
-            raise FeedError(path.name, [Problem(path.name, f"not a readable CSV table: {exc}")]
-                            ) from exc
-    raise FeedError(path.name, [Problem(path.name, "text is neither UTF-8 nor Windows-1252")])
-
+# --- helpers for fast reading --------------------------------------------------------------------
 
 def per_value(values: pd.Series, transform) -> pd.Series:
     """`transform` applied once per distinct value and spread back (fast on repetitive columns)."""
@@ -137,6 +98,13 @@ def _as_dates(stamps: pd.Series) -> pd.Series:
     return pd.Series(days[codes], index=stamps.index, dtype=object)
 
 
+def _none_for_missing(values: pd.Series) -> pd.Series:
+    """Values as an object Series with None (not NaN) where missing."""
+    out = np.array(values, dtype=object)
+    out[pd.isna(out)] = None
+    return pd.Series(out, index=values.index, dtype=object)
+
+
 def _text_or_none(values: pd.Series) -> pd.Series:
     return values.where(values.ne(""), None)
 
@@ -165,7 +133,8 @@ def _ages(values: pd.Series, spec: dict, file: str, rows: pd.Series) -> tuple[pd
 
 
 def _spell_frame(raw: pd.DataFrame, spec: dict, file: str) -> pd.DataFrame:
-    """Canonical spells from a frame with canonical column names (one row per spell)."""
+    """Canonical spells from a frame with canonical column names (one row per spell and file),
+    with the role each row plays and the coverage it belongs to (see `_coverage`)."""
     rows = raw["source_row"]
     problems: list[Problem] = []
     admitted, p = parse_dates(raw["admission_date"], spec["date_formats"], spec["sentinel_dates"],
@@ -174,6 +143,11 @@ def _spell_frame(raw: pd.DataFrame, spec: dict, file: str) -> pd.DataFrame:
     discharged, p = parse_dates(raw["discharge_date"], spec["date_formats"],
                                 spec["sentinel_dates"], file, "discharge_date", rows)
     problems += p
+    ended = None
+    if "episode_end" in raw.columns:
+        ended, p = parse_dates(raw["episode_end"], spec["date_formats"], spec["sentinel_dates"],
+                               file, "episode_end", rows)
+        problems += p
     age, p = _ages(raw["age"], spec, file, rows)
     problems += p
     # An admission date is what places a spell in a month: blank or a HES sentinel is refused.
@@ -188,6 +162,9 @@ def _spell_frame(raw: pd.DataFrame, spec: dict, file: str) -> pd.DataFrame:
     if not set_aside:
         problems += undated
     sex = _clean(raw["sex"]).map(spec["sex_codes"])
+    provider = _clean(raw["provider"]) if "provider" in raw.columns else pd.Series(
+        "", index=raw.index, dtype=object)
+    admission_cover, discharge_cover = _coverage(raw, admitted, discharged, ended)
     frame = pd.DataFrame({
         "practice_code": _practice_codes(_clean(raw["practice_code"]), spec),
         "age": age,
@@ -197,6 +174,11 @@ def _spell_frame(raw: pd.DataFrame, spec: dict, file: str) -> pd.DataFrame:
         "admission_method": _text_or_none(_clean(raw["admission_method"])),
         "primary_diagnosis": _text_or_none(
             per_value(_clean(raw["primary_diagnosis"]), lambda u: u.str.replace(".", ""))),
+        "opens": raw["opens"].to_numpy(dtype=bool) if "opens" in raw.columns else True,
+        "coverage_org": pd.Series(provider.to_numpy(dtype=object), index=raw.index,
+                                  dtype=object),
+        "admission_coverage": _none_for_missing(admission_cover),
+        "discharge_coverage": _none_for_missing(discharge_cover),
         "source_row": rows.astype("int64"),
     }).reset_index(drop=True)
     if set_aside and undated:
@@ -207,13 +189,41 @@ def _spell_frame(raw: pd.DataFrame, spec: dict, file: str) -> pd.DataFrame:
     return frame
 
 
+def _coverage(raw: pd.DataFrame, admitted: pd.Series, discharged: pd.Series,
+              ended: pd.Series | None) -> tuple[pd.Series, pd.Series]:
+    """The month each row's admission and discharge count under: what the file restates.
+
+    A spell-level file (native CSV) restates admission months: both parts count under the
+    admission month. An episode-level extract (HES) restates the months its episodes end in: the
+    discharge under the discharge month (the closing episode ends then), the admission under
+    the end month of the spell's first episode in the file (EPIEND; without it, the discharge
+    month when that episode closes the spell, else the latest month the file shows).
+    """
+    admission_month, discharge_month = _month(admitted), _month(discharged)
+    if "opens" not in raw.columns:  # spell-level rows
+        return admission_month, admission_month.where(discharge_month.notna(), None)
+    first_end = _month(ended) if ended is not None else pd.Series(None, index=raw.index,
+                                                                  dtype=object)
+    alone = raw["alone"].to_numpy(dtype=bool)
+    first_end = first_end.where(first_end.notna() | ~alone, discharge_month)
+    shown = pd.concat([first_end, discharge_month]).dropna()
+    fallback = shown.max() if len(shown) else None
+    first_end = first_end.where(first_end.notna(), fallback)
+    return first_end.where(first_end.notna(), admission_month), discharge_month
+
+
 def _collapse_episodes(raw: pd.DataFrame, spec: dict) -> pd.DataFrame:
-    """One row per spell from HES episodes: first episode's fields, last episode's DISDATE.
+    """One row per spell and file from HES episodes: the first episode's fields and end, the
+    last episode's DISDATE, whether the spell opens here and whether one episode is all of it.
 
     A spell is the episodes of one patient (PSEUDO_HESID) at one provider (PROCODE3) with one
     ADMIDATE; whichever of patient/provider the extract carries is used. Episodes are ordered by
     EPIORDER (98/99/blank last), then EPIKEY. An episode with no usable ADMIDATE is its own spell.
+    A spell opens in this file when its first episode here is EPIORDER 1 (or of unknown order):
+    a later episode means its first arrived in an earlier month's file, which counted it.
     """
+    if raw.empty:
+        return raw.assign(discharge_date=raw["discharge_date"], opens=False, alone=False)
     admitted = _clean(raw["admission_date"])
     no_date = (admitted.eq("") | admitted.isin(spec["sentinel_dates"])).to_numpy()
     date_code = pd.factorize(admitted)[0]
@@ -229,16 +239,19 @@ def _collapse_episodes(raw: pd.DataFrame, spec: dict) -> pd.DataFrame:
     spell_keys = np.column_stack([*key_codes, date_code])[sorted_at]
     new_spell = np.r_[True, (spell_keys[1:] != spell_keys[:-1]).any(axis=1)]
     last_of_spell = np.r_[new_spell[1:], True]
-    first = raw.iloc[sorted_at[new_spell]]
-    last = raw.iloc[sorted_at[last_of_spell]]
-    first = first.assign(discharge_date=last["discharge_date"].to_numpy())
+    first_at, last_at = sorted_at[new_spell], sorted_at[last_of_spell]
+    first = raw.iloc[first_at]
+    first = first.assign(discharge_date=raw["discharge_date"].to_numpy()[last_at],
+                         opens=(order[first_at] == 1) | np.isinf(order[first_at]),
+                         alone=first_at == last_at)
     return first.sort_values("source_row", kind="stable")
 
 
 def _read_record_csv(path: Path, spec: dict) -> pd.DataFrame:
-    """The layout's columns of a record-level CSV, renamed to canonical names, with source_row."""
+    """The layout's columns of a record-level CSV, renamed to canonical names, with source_row
+    (read in chunks, each cell's text stored once per distinct value)."""
     header = first_csv_row(path)
-    found = alias_map(header, spec["aliases"])
+    found = header_mapping(header, spec["aliases"])
     missing = [c for c in spec["required"] if c not in found.values()]
     keys_any = spec.get("spell_keys_any", [])
     if keys_any and not any(k in found.values() for k in keys_any):
@@ -247,9 +260,7 @@ def _read_record_csv(path: Path, spec: dict) -> pd.DataFrame:
         raise FeedError(path.name, [
             Problem(path.name, "required column is missing (expected one of "
                     f"{[c, *spec['aliases'].get(c, [])]})", row=1, column=c) for c in missing])
-    raw = read_csv_columns(path, list(found)).rename(columns=found)
-    # Row 1 is the header, so the first data row is row 2 as a person sees it in the file.
-    return raw.assign(source_row=np.arange(2, len(raw) + 2))
+    return read_csv_compact(path, list(found)).rename(columns=found)
 
 
 def _parse_record_level(path: Path, spec: dict) -> pd.DataFrame:
@@ -327,7 +338,7 @@ def detect(path: Path) -> str | None:
     for name, spec in layouts.items():
         if spec["format"] != "csv":
             continue
-        found = set(alias_map(header, spec["aliases"]).values())
+        found = set(header_mapping(header, spec["aliases"]).values())
         if not set(spec["required"]) <= found:
             continue
         if spec.get("spell_keys_any") and not found & set(spec["spell_keys_any"]):
@@ -364,67 +375,139 @@ def age_band(age: pd.Series) -> pd.Series:
 
 def _month(dates: pd.Series) -> pd.Series:
     """'YYYY-MM' of each date, None where missing."""
-    stamps = pd.to_datetime(dates)
-    month = stamps.dt.year * 100 + stamps.dt.month
-    text = (month // 100).astype("Int64").astype(str) + "-" + (
-        month % 100).astype("Int64").astype(str).str.zfill(2)
-    return pd.Series(text, dtype=object).where(stamps.notna(), None)
+    codes, uniques = pd.factorize(pd.Series(dates))  # missing -> -1, the None appended
+    text = np.array([f"{pd.Timestamp(u):%Y-%m}" for u in uniques] + [None], dtype=object)
+    return pd.Series(text[codes], index=dates.index, dtype=object)
 
 
 MEASURES = [
     "admissions", "emergency_admissions", "acsc_emergency_admissions", "emergency_bed_days",
     "emergency_los_sq_sum", "emergency_stays_7plus", "emergency_stays_21plus",
-    "emergency_long_stay_bed_days",
+    "emergency_long_stay_bed_days", "emergency_discharges",
 ]
-GROUP_COLUMNS = ["practice_code", "admission_period", "discharge_period", "sex", "age_band"]
+ADMISSION_MEASURES = MEASURES[:3]
+GROUP_COLUMNS = ["practice_code", "admission_period", "discharge_period", "sex", "age_band",
+                 "coverage_period", "coverage_org"]
 
 
-def aggregate_spells(spells: pd.DataFrame, acsc: tuple[str, ...]) -> pd.DataFrame:
-    """Practice x admission month x discharge month x sex x age band counts of a spells frame.
+def aggregate_spells(spells: pd.DataFrame, acsc: tuple[str, ...],
+                     block: int = 100_000) -> pd.DataFrame:
+    """Practice x admission month x discharge month x sex x age band x coverage counts.
 
-    Admission counts belong to the admission month; length-of-stay measures count only discharged
-    emergency spells (length = discharge date - admission date in days, same-day = 0), so reading
-    rows by `discharge_period` gives the spells ending in a month (`emergency_admissions` there is
-    the number of emergency spells ending). `practice_code` None becomes 'UNATTRIBUTED',
-    `discharge_period` is None while the patient is still in hospital, unknown sex is 'U' and
-    unknown age 'UNKNOWN'. Expects a validated frame (no discharge before admission).
+    Counted `block` spells at a time and the partial counts summed, so that memory follows the
+    block, not the national file (see `_aggregate_block` for what is counted where).
+    """
+    parts = [_aggregate_block(spells.iloc[at:at + block], acsc)
+             for at in range(0, max(len(spells), 1), block)]
+    if len(parts) == 1:
+        return parts[0]
+    both = pd.concat(parts, ignore_index=True)
+    for column in ("admission_period", "discharge_period"):
+        both[column] = both[column].fillna("")
+    out = _sum_by_keys({c: both[c].to_numpy(dtype=object) for c in GROUP_COLUMNS},
+                       {m: both[m].to_numpy() for m in MEASURES})
+    return _blank_periods_as_none(out)[[*GROUP_COLUMNS, *MEASURES]]
+
+
+def _blank_periods_as_none(out: pd.DataFrame) -> pd.DataFrame:
+    for column in ("admission_period", "discharge_period"):
+        out[column] = out[column].astype(object).where(out[column].ne(""), None)
+    return out
+
+
+def _aggregate_block(spells: pd.DataFrame, acsc: tuple[str, ...]) -> pd.DataFrame:
+    """Practice x admission month x discharge month x sex x age band x coverage counts.
+
+    A row that opens its spell adds the admission counts, under the admission month and its
+    `admission_coverage`; a row with a discharge adds the discharge and length-of-stay counts
+    (emergency spells only; length = discharge date - admission date in days, same-day = 0)
+    under the discharge month and its `discharge_coverage`. Reading rows by admission_period gives
+    the admissions of a month; by discharge_period the spells ending in it. The admission part's
+    discharge_period is '' unless its discharge counts under the same coverage (then both parts
+    share one row). `practice_code` None becomes 'UNATTRIBUTED', unknown sex 'U', unknown age
+    'UNKNOWN'. Without role or coverage columns every row opens its spell and both parts count
+    under the admission month (a spell-level file). Expects a validated frame.
     """
     admitted = pd.to_datetime(spells["admission_date"])
     discharged = pd.to_datetime(spells["discharge_date"])
-    method = spells["admission_method"].astype(object).where(spells["admission_method"].notna(), "")
-    emergency = method.astype(str).str.strip().str.upper().isin(EMERGENCY_METHODS).to_numpy()
-    diagnosis = spells["primary_diagnosis"].fillna("").astype(str).str.upper()
-    diagnosis = diagnosis.str.replace(".", "", regex=False).str.strip()
-    is_acsc = diagnosis.str.startswith(tuple(p.upper() for p in acsc)).to_numpy() if acsc else (
-        np.zeros(len(spells), dtype=bool))
+    method = per_value(spells["admission_method"], lambda u: u.fillna("").astype(str).str.strip()
+                       .str.upper().isin(EMERGENCY_METHODS))
+    emergency = method.to_numpy(dtype=bool)
+    prefixes = tuple(p.upper() for p in acsc)
+    is_acsc = per_value(spells["primary_diagnosis"], lambda u: u.fillna("").astype(str).str.upper()
+                        .str.replace(".", "", regex=False).str.strip().str.startswith(prefixes)
+                        ).to_numpy(dtype=bool)
     stay = (discharged - admitted).dt.days
-    counted = emergency & stay.notna().to_numpy()
+    closes = stay.notna().to_numpy()
+    counted = emergency & closes
     los = np.where(counted, stay.fillna(0).to_numpy(), 0).astype("int64")
-    keys = pd.DataFrame({
-        "practice_code": spells["practice_code"].astype(object).where(
-            spells["practice_code"].notna(), UNATTRIBUTED).to_numpy(),
-        "admission_period": _month(spells["admission_date"]).fillna("").to_numpy(),
-        "discharge_period": _month(spells["discharge_date"]).fillna("").to_numpy(),
-        "sex": spells["sex"].astype(object).where(spells["sex"].notna(), UNKNOWN_SEX).to_numpy(),
-        "age_band": age_band(spells["age"]).to_numpy(),
-    })
-    values = pd.DataFrame({
-        "admissions": np.ones(len(spells), dtype="int64"),
-        "emergency_admissions": emergency.astype("int64"),
-        "acsc_emergency_admissions": (emergency & is_acsc).astype("int64"),
+    admission_month = _month(spells["admission_date"]).fillna("")
+    discharge_month = _month(spells["discharge_date"]).fillna("")
+    opens = spells["opens"].to_numpy(dtype=bool) if "opens" in spells.columns else np.ones(
+        len(spells), dtype=bool)
+    admission_cover = (spells["admission_coverage"] if "admission_coverage" in spells.columns
+                       else admission_month)
+    discharge_cover = (spells["discharge_coverage"].fillna("")
+                       if "discharge_coverage" in spells.columns
+                       else admission_month.where(discharge_month.ne(""), ""))
+    # Plain object arrays, not DataFrame columns: a national month stays small (pandas would
+    # copy every key into a string column).
+    keys = {
+        "practice_code": _filled(spells["practice_code"], UNATTRIBUTED),
+        "admission_period": admission_month.to_numpy(dtype=object),
+        "discharge_period": discharge_month.to_numpy(dtype=object),
+        "sex": _filled(spells["sex"], UNKNOWN_SEX),
+        "age_band": age_band(spells["age"]).to_numpy(dtype=object),
+        "coverage_period": np.asarray(discharge_cover, dtype=object),
+        "coverage_org": (_filled(spells["coverage_org"], "") if "coverage_org" in spells.columns
+                         else np.full(len(spells), "", dtype=object)),
+    }
+    admission_keys = keys | {"coverage_period": np.asarray(admission_cover, dtype=object)}
+    # Both parts share a row when they count under the same coverage.
+    together = admission_keys["coverage_period"] == keys["coverage_period"]
+    admission_keys["discharge_period"] = np.where(together, keys["discharge_period"], "")
+    zero = np.zeros(len(spells), dtype="int64")
+    opening = {"admissions": np.ones(len(spells), dtype="int64"),
+               "emergency_admissions": emergency.astype("int64"),
+               "acsc_emergency_admissions": (emergency & is_acsc).astype("int64")}
+    ending = {
         "emergency_bed_days": los,
         "emergency_los_sq_sum": los * los,
         "emergency_stays_7plus": (counted & (los >= 7)).astype("int64"),
         "emergency_stays_21plus": (counted & (los >= 21)).astype("int64"),
         "emergency_long_stay_bed_days": np.where(counted & (los > LONG_STAY_DAYS), los, 0),
-    })
-    out = pd.concat([keys, values], axis=1).groupby(GROUP_COLUMNS, sort=True).sum()
-    out = out.reset_index()
-    out["discharge_period"] = out["discharge_period"].astype(object).where(
-        out["discharge_period"].ne(""), None)
-    out["admission_period"] = out["admission_period"].astype(object).where(
-        out["admission_period"].ne(""), None)
-    return out[[*GROUP_COLUMNS, *MEASURES]].astype({m: "int64" for m in MEASURES})
+        "emergency_discharges": counted.astype("int64"),
+    }
+    out = _sum_by_keys(
+        {c: np.concatenate([admission_keys[c][opens], keys[c][closes]]) for c in GROUP_COLUMNS},
+        {m: np.concatenate([opening.get(m, zero)[opens], ending.get(m, zero)[closes]])
+         for m in MEASURES})
+    return _blank_periods_as_none(out)[[*GROUP_COLUMNS, *MEASURES]]
+
+
+def _filled(values: pd.Series, missing: str) -> np.ndarray:
+    """An object array of the values, `missing` where a value is missing."""
+    out = np.array(values, dtype=object)
+    out[pd.isna(out)] = missing
+    return out
+
+
+def _sum_by_keys(keys: dict[str, np.ndarray], values: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The key columns and `values` summed per distinct key row, sorted by the keys: one
+    integer per row (object-column groupby would copy every key)."""
+    combined = np.zeros(len(next(iter(keys.values()))), dtype="int64")
+    decoded = {}
+    for column, cells in keys.items():
+        codes, uniques = pd.factorize(cells, sort=True)
+        combined = combined * max(len(uniques), 1) + codes
+        decoded[column] = (codes, np.asarray(uniques, dtype=object))
+    groups, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+    out = {c: pd.Series(uniques[codes[first]], dtype=object)
+           for c, (codes, uniques) in decoded.items()}
+    for name, cells in values.items():
+        out[name] = pd.Series(np.bincount(inverse, weights=cells, minlength=len(groups)).round()
+                              .astype("int64"))
+    return pd.DataFrame(out)
 
 
 # --- schemas -------------------------------------------------------------------------------------
@@ -457,6 +540,10 @@ SCHEMA = pa.DataFrameSchema(
             r"^[0-9][0-9A-Z]$", error="admission method is not a two-character HES code")),
         "primary_diagnosis": pa.Column(nullable=True, checks=pa.Check.str_matches(
             r"^[A-Z][0-9]{2}", error="primary diagnosis is not an ICD-10 code")),
+        "opens": pa.Column(bool),
+        "coverage_org": pa.Column(str, nullable=False),
+        "admission_coverage": pa.Column(nullable=True),  # None only with a refused date
+        "discharge_coverage": pa.Column(nullable=True),
         "source_row": pa.Column("int64"),
     },
     checks=[pa.Check(_not_before_admission,

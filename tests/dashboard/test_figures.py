@@ -125,7 +125,13 @@ def test_spc_with_fewer_than_13_points_has_no_limits_and_says_why():
     assert not [t for t in fig.data if t.meta in ("spc_mean", "spc_upper", "spc_lower",
                                                   "target")]
     assert "fewer than 13 months" in fig.layout.annotations[0].text
-    assert "needs at least 13 months and this series has 8" in spc_caption(series, CVD, "B")
+    assert "needs at least 13 months in a segment and this series has 8." in spc_caption(
+        series, CVD, "B")
+    # kpi.spc gives a short segment its mean but no limits: the mean alone is drawn
+    series["spc_mean"] = 5.5
+    fig = spc_figure(series, CVD, org_label="Beta (B1)")
+    assert list(_trace(fig, "spc_mean").y) == [5.5] * 8
+    assert not [t for t in fig.data if t.meta in ("spc_upper", "spc_lower")]
 
 
 def _peers(n: int, seed: int = 3) -> pd.DataFrame:
@@ -288,3 +294,51 @@ def test_breakdown_bars_per_series_with_stars_for_suppressed_counts():
     assert list(reasons.text) == ["20", "*"] and list(responsible.x) == [65.0, 8.0]
     assert fig.layout.barmode == "overlay" and reasons.marker.pattern.fillmode == "overlay"
     assert reasons.marker.pattern.shape != responsible.marker.pattern.shape  # not colour alone
+
+
+def test_spc_figure_of_a_rebased_mart_series_draws_the_mart_columns(tmp_path):
+    """End to end: demo feeds loaded, an annotation recalculating limits, the mart rebuilt; the
+    figure drawn from the read side's series shows that series' columns, step included."""
+    import shutil
+    from datetime import date
+
+    from sqlalchemy import insert
+
+    from carekpi import read
+    from carekpi import warehouse as wh
+    from carekpi.migrate import upgrade
+    from carekpi.settings import Settings
+    from etl.demo import generate
+    from etl.mart import rebuild_mart
+    from etl.pipeline import run_inbox
+
+    settings = Settings(data_dir=tmp_path / "data")
+    generate(tmp_path / "demo", months=30, seed=31, end_month="2025-06")
+    for feed in ("organisations", "population", "spells"):
+        shutil.copytree(tmp_path / "demo" / feed, settings.inbox / feed)
+    engine = wh.make_engine(settings.database_url)
+    upgrade(engine)
+    today = date(2025, 7, 20)
+    assert not run_inbox(engine, settings, today=today, progress=False).failed
+    with engine.begin() as conn:
+        conn.execute(insert(wh.annotation).values(org_code="U00002", period="2024-04",
+                                                  text="Rapid response team", rebase=True))
+    rebuild_mart(engine, None, settings=settings, today=today)
+    series = read.kpi_series(engine, "ea_rate", "U00002")
+    notes = read.annotations(engine, "U00002", "ea_rate")
+    engine.dispose()
+    assert series["spc_mean"].nunique() == 2  # the rebase: two centre lines, and limits
+    assert series["spc_upper"].notna().all() and series["spc_upper"].nunique() == 2
+
+    fig = spc_figure(series, EA, org_label="Network", annotations=notes.to_dict("records"))
+    cut = series.index[series["period"] == "2024-04"][0]
+    for column in ("spc_mean", "spc_upper", "spc_lower"):
+        trace = _trace(fig, column)
+        xs = list(trace.x)
+        assert xs == [*series["period"][:cut], None, *series["period"][cut:]], column
+        assert [y for y in trace.y if y is not None] == series[column].tolist()
+    for kind in ("improvement", "concern"):
+        want = series.loc[series["spc_special_cause"] == kind, "period"].tolist()
+        drawn = [t for t in fig.data if t.meta == kind]
+        assert (list(drawn[0].x) if drawn else []) == want
+    assert [a.text for a in fig.layout.annotations] == ["Apr 2024: Rapid response team"]

@@ -14,6 +14,7 @@ import pytest
 
 from etl.demo import GenerationSummary, generate
 from etl.demo.story import PACKAGE_ELEMENTS, Story
+from tests.conftest import REQUIRE_REAL_DATA, require_or_skip
 
 END = "2024-03"
 AGE_BANDS = [f"{a}_{a + 4}" for a in range(0, 95, 5)] + ["95+"]
@@ -167,31 +168,40 @@ def test_spells_are_hes_episodes_grouping_to_the_intended_spells(
     assert eps["PSEUDO_HESID"].str.fullmatch(r"[0-9a-f]{32}").all()
     assert set(eps["SEX"]) == {"1", "2"}
     assert eps["DIAG_4_01"].str.fullmatch(r"[A-Z]\d{2}[0-9X]").all()
-    # Every spell is admitted in its file's month, but for the stays already under way when the
-    # window opens: the first file holds them (admitted before it, discharged inside it).
-    earlier = eps["ADMIDATE"].str[:7] < eps["file_period"]
-    assert (eps.loc[~earlier, "ADMIDATE"].str[:7] == eps.loc[~earlier, "file_period"]).all()
-    assert set(eps.loc[earlier, "file_period"]) == {summary.periods[0]}
-    under_way = eps[earlier & (eps["DISDATE"] != "")]
-    assert len(under_way) > 0 and (under_way["DISDATE"] >= summary.periods[0] + "-01").all()
-    spells = eps.groupby(["PSEUDO_HESID", "PROCODE3", "ADMIDATE"])
-    size = spells.size()
-    assert len(size) == summary.totals["spells"]["spells"]
-    assert len(eps) == summary.totals["spells"]["episodes"]
-    assert set(size.unique()) == {1, 2, 3}
-    # Episode order runs 1..n; only the last episode carries the discharge date.
+    # Monthly extracts as NHS Digital cuts them: every episode ends in its file's month.
+    assert (eps["EPIEND"].str[:7] == eps["file_period"]).all()
     eps["order"] = order = eps["EPIORDER"].astype(int)
     key = ["PSEUDO_HESID", "PROCODE3", "ADMIDATE"]
+    spells = eps.groupby(key)
+    size = spells.size()
+    # The stays already under way when the window opened: admitted before it, their earlier
+    # episodes in no extract, each discharged (or still in) inside the window.
+    under_way = spells["order"].min() > 1
+    assert under_way.any()
+    assert (under_way.index[under_way].get_level_values("ADMIDATE") < summary.periods[0]).all()
+    assert len(size) - under_way.sum() == summary.totals["spells"]["spells"]
+    assert len(eps) == summary.totals["spells"]["episodes"]
+    assert set(size.unique()) == {1, 2, 3}
+    # Episode order runs on without gaps; only the last episode carries the discharge date.
     ranked = eps.sort_values([*key, "order"])
-    assert (ranked.groupby(key).cumcount() + 1 == ranked["order"]).all()
+    runs_on = ranked.groupby(key).cumcount() + ranked.groupby(key)["order"].transform("min")
+    assert (runs_on == ranked["order"]).all()
     last = order == eps.groupby(key)["order"].transform("max")
-    assert (eps.loc[last, "DISDATE"] != "").all() and (eps.loc[~last, "DISDATE"] == "").all()
-    dis = pd.to_datetime(eps.loc[last, "DISDATE"])
-    adm = pd.to_datetime(eps.loc[last, "ADMIDATE"])
+    closing = eps["DISDATE"] != ""
+    assert not (closing & ~last).any()
+    # The last extract's spells still in hospital have no closing episode written yet.
+    still_in = last & ~closing
+    assert (eps.loc[still_in, "EPIEND"].str[:7] <= eps["file_period"].max()).all()
+    assert (eps.loc[last & closing, "DISDATE"] == eps.loc[last & closing, "EPIEND"]).all()
+    dis = pd.to_datetime(eps.loc[closing, "DISDATE"])
+    adm = pd.to_datetime(eps.loc[closing, "ADMIDATE"])
     assert (dis >= adm).all()
     assert (pd.to_datetime(eps["EPIEND"]) >= pd.to_datetime(eps["EPISTART"])).all()
-    # Some spells end in a later month than they start.
-    assert (dis.dt.strftime("%Y-%m") > eps.loc[last, "file_period"]).any()
+    # No discharge after its extract's month; some spells end in a later month than they start,
+    # so one admission month is built from several files.
+    assert (dis.dt.strftime("%Y-%m") == eps.loc[closing, "file_period"]).all()
+    assert (dis.dt.strftime("%Y-%m") > adm.dt.strftime("%Y-%m")).any()
+    assert (eps.loc[order == 1, "ADMIDATE"].str[:7] < eps.loc[order == 1, "file_period"]).any()
     first = eps[order == 1]
     method = first["ADMIMETH"].astype(int)
     assert method.between(11, 13).any() and method.between(21, 28).any()
@@ -381,14 +391,17 @@ def test_national_scale_reproduces_the_real_geography(tmp_path: Path) -> None:
     assert len(first) == summary.totals["spells"]["spells"]
     emergency = first["ADMIMETH"].astype(int).between(21, 28).sum()
     assert emergency == summary.totals["spells"]["emergency"]
-    assert 500_000 < emergency < 620_000  # about 9 per 1,000 of 60.4 million
+    # About 9 per 1,000 of 60.4 million admitted; the extract holds those whose first episode
+    # ended within the month.
+    assert 500_000 < summary.totals["spells"]["emergency_admitted"] < 620_000
+    assert 0.8 < emergency / summary.totals["spells"]["emergency_admitted"] < 1
     dtoc = pd.read_csv(tmp_path / "delayed_transfers" / f"dtoc_{END}.csv", dtype=str)
     assert dtoc["org_code"].nunique() == 1251
 
 
 def test_reference_file_matches_its_sources() -> None:
     if not REAL.exists():
-        pytest.skip(reason=f"real data folder {REAL} absent")
+        require_or_skip(f"real data folder {REAL} absent", REQUIRE_REAL_DATA)
     ref = pd.read_csv(REFERENCE, dtype=str, keep_default_na=False)
     geo = pd.read_csv(REAL / "geography" / "QOF_MAPPING_NHS_GEOGRAPHIES_2021.csv", dtype=str)
     assert set(ref["practice_code"]) == set(geo["PRACTICE_CODE"])

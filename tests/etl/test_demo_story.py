@@ -45,9 +45,9 @@ def _spells(out: Path) -> pd.DataFrame:
     frames = []
     for path in sorted((out / "spells").glob("*.csv")):
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        frame["period"] = path.stem.removeprefix("hes_apc_")
         frames.append(frame)
     eps = pd.concat(frames, ignore_index=True)
+    eps["period"] = eps["ADMIDATE"].str[:7]  # files are by episode end: a spell's month is here
     key = ["PSEUDO_HESID", "PROCODE3", "ADMIDATE"]
     discharge = eps[eps["DISDATE"] != ""].set_index(key)["DISDATE"]
     first = eps[eps["EPIORDER"] == "1"].set_index(key)

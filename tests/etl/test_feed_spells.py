@@ -17,6 +17,7 @@ from etl.feeds import CANONICAL_COLUMNS, spells
 from etl.problems import FeedError
 from etl.reference import acsc_prefixes
 from etl.validate import validate_frame
+from tests.conftest import REQUIRE_REAL_DATA, require_or_skip
 
 REPO = Path(__file__).resolve().parents[2]
 REAL = Path(os.environ.get("CAREKPI_REAL_DATA", REPO.parent / "shared" / "data" / "real"))
@@ -27,7 +28,7 @@ TODAY = date(2026, 1, 15)
 
 def _need(path: Path) -> Path:
     if not path.exists():
-        pytest.skip(reason=f"real public file not present: {path}")
+        require_or_skip(f"real public file not present: {path}", REQUIRE_REAL_DATA)
     return path
 
 
@@ -89,6 +90,15 @@ def test_hes_subset_collapses_episodes_into_spells(tmp_path: Path) -> None:
     ampersand = by_row.loc[8]
     assert ampersand["practice_code"] is None and ampersand["primary_diagnosis"] == "E105"
     assert ampersand["discharge_date"] == date(2024, 4, 20)
+    # Every spell opens here (its first episode is order 1). Discharges count under their own
+    # month; without EPIEND a lone episode ends at its discharge, a spell's first of several in
+    # the file under the latest month the file shows (April).
+    assert frame["opens"].all()
+    assert by_row["coverage_org"].to_dict() == {3: "RWE", 5: "RHQ", 6: "RWE", 8: "RWE"}
+    assert by_row["admission_coverage"].to_dict() == {
+        3: "2024-04", 5: "2024-03", 6: "2024-04", 8: "2024-04"}
+    assert by_row["discharge_coverage"].to_dict() == {
+        3: "2024-04", 5: "2024-03", 6: None, 8: "2024-04"}
     assert validate_frame(frame, feed="spells", file="extract.csv", schema=spells.SCHEMA,
                           today=TODAY) == []
 
@@ -272,8 +282,9 @@ def _naive_aggregate(frame: pd.DataFrame, acsc: tuple[str, ...]) -> dict[tuple, 
             low = int(age) // 5 * 5
             band = f"{low}_{low + 4}"
         adm, dis = r["admission_date"], r["discharge_date"]
+        # A spell-level frame: both parts count under the admission month, for every provider.
         key = (r["practice_code"] or "UNATTRIBUTED", f"{adm:%Y-%m}",
-               None if dis is None else f"{dis:%Y-%m}", r["sex"] or "U", band)
+               None if dis is None else f"{dis:%Y-%m}", r["sex"] or "U", band, f"{adm:%Y-%m}", "")
         cell = out[key]
         cell["admissions"] += 1
         if r["admission_method"] in emergency_codes:
@@ -283,6 +294,7 @@ def _naive_aggregate(frame: pd.DataFrame, acsc: tuple[str, ...]) -> dict[tuple, 
                 cell["acsc_emergency_admissions"] += 1
             if dis is not None:
                 days = (dis - adm).days
+                cell["emergency_discharges"] += 1
                 cell["emergency_bed_days"] += days
                 cell["emergency_los_sq_sum"] += days * days
                 cell["emergency_stays_7plus"] += days >= 7
@@ -345,13 +357,16 @@ def test_aggregate_edge_cases_by_hand() -> None:
         "primary_diagnosis": ["J45", None, "I500", "I500"],
     })
     table = spells.aggregate_spells(frame, ("J45", "I50"))
-    rows = {tuple(r[:5]): r[5:] for r in table.itertuples(index=False, name=None)}
-    # admissions, emergency, acsc, bed days, sum of squares, 7+, 21+, long-stay bed days
-    assert rows[("UNATTRIBUTED", "2024-01", None, "U", "UNKNOWN")] == (1, 1, 1, 0, 0, 0, 0, 0)
-    assert rows[("A81001", "2024-01", "2024-01", "F", "95+")] == (1, 1, 0, 0, 0, 0, 0, 0)
-    assert rows[("A81001", "2024-01", "2024-02", "M", "65_69")] == (1, 1, 1, 31, 961, 1, 1, 31)
+    assert set(zip(table["coverage_period"], table["coverage_org"], strict=True)) == {
+        ("2024-01", "")}  # a spell-level frame restates its admission months
+    rows = {tuple(r[:5]): r[7:] for r in table.itertuples(index=False, name=None)}
+    # admissions, emergency, acsc, bed days, sum of squares, 7+, 21+, long-stay bed days,
+    # emergency discharges
+    assert rows[("UNATTRIBUTED", "2024-01", None, "U", "UNKNOWN")] == (1, 1, 1, 0, 0, 0, 0, 0, 0)
+    assert rows[("A81001", "2024-01", "2024-01", "F", "95+")] == (1, 1, 0, 0, 0, 0, 0, 0, 1)
+    assert rows[("A81001", "2024-01", "2024-02", "M", "65_69")] == (1, 1, 1, 31, 961, 1, 1, 31, 1)
     # An elective stay of 11 days adds an admission but no emergency bed days.
-    assert rows[("A81001", "2024-01", "2024-01", "M", "65_69")] == (1, 0, 0, 0, 0, 0, 0, 0)
+    assert rows[("A81001", "2024-01", "2024-01", "M", "65_69")] == (1, 0, 0, 0, 0, 0, 0, 0, 0)
 
 
 def test_aggregate_of_parsed_hes_subset(tmp_path: Path) -> None:
@@ -416,3 +431,26 @@ def test_truncated_file_is_refused_naming_the_row(tmp_path: Path) -> None:
     [problem] = caught.value.problems
     assert (problem.file, problem.row) == ("cut.csv", 8)
     assert "fields" in problem.rule
+
+
+def test_counting_block_by_block_equals_counting_at_once() -> None:
+    frame = _random_spells(3000, seed=11)
+    acsc = acsc_prefixes()
+    whole = spells.aggregate_spells(frame, acsc, block=len(frame))
+    pd.testing.assert_frame_equal(spells.aggregate_spells(frame, acsc, block=7), whole)
+    assert int(whole["admissions"].sum()) == 3000
+
+
+def test_hes_read_in_small_chunks_equals_one_read(tmp_path: Path, monkeypatch) -> None:
+    from etl import readers
+
+    path = _write_csv(tmp_path / "e.csv", HES_HEADER, _hes_rows())
+    whole = spells.parse(path, "hes_apc")
+    compact = readers.read_csv_compact
+    monkeypatch.setattr(spells, "read_csv_compact",
+                        lambda p, columns: compact(p, columns, chunk_rows=2))
+    pd.testing.assert_frame_equal(spells.parse(path, "hes_apc"), whole)
+    chunks = list(readers.read_csv_chunks(path, ["EPIKEY", "GPPRAC"], chunk_rows=3))
+    assert [len(c) for c in chunks] == [3, 3, 1]
+    assert pd.concat(chunks)["source_row"].tolist() == list(range(2, 9))
+    assert pd.concat(chunks)["EPIKEY"].tolist() == [r[0] for r in _hes_rows()]

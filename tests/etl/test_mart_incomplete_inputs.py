@@ -68,20 +68,23 @@ def _load(feeds: Path, warehouse, settings) -> pd.DataFrame:
         return wh.read_frame(conn, select(wh.kpi_mart))
 
 
-def _admission_month_extract(demo: Path, out: Path) -> Path:
-    """The demo's files as an extract split by admission month would hold them: the stays that
-    began before the first month are missing."""
+def _without_stays_under_way(demo: Path, out: Path) -> Path:
+    """The demo's files without the stays that began before the first month (as extracts
+    starting with the window's admissions hold them)."""
     shutil.copytree(demo, out)
-    first = out / "spells" / f"hes_apc_{MONTHS[0]}.csv"
-    episodes = pd.read_csv(first, dtype=str, keep_default_na=False)
-    assert (episodes["ADMIDATE"].str[:7] < MONTHS[0]).any()  # the demo simulates them
-    episodes[episodes["ADMIDATE"].str[:7] >= MONTHS[0]].to_csv(first, index=False)
+    dropped = 0
+    for path in sorted((out / "spells").glob("*.csv")):
+        episodes = pd.read_csv(path, dtype=str, keep_default_na=False)
+        earlier = episodes["ADMIDATE"].str[:7] < MONTHS[0]
+        dropped += int(earlier.sum())
+        episodes[~earlier].to_csv(path, index=False)
+    assert dropped > 0  # the demo simulates them
     return out
 
 
 def test_first_months_of_stays_are_withheld_with_the_reason(demo, tmp_path, warehouse,
                                                              settings):
-    mart = _load(_admission_month_extract(demo, tmp_path / "feeds"), warehouse, settings)
+    mart = _load(_without_stays_under_way(demo, tmp_path / "feeds"), warehouse, settings)
     stays = mart[mart["kpi_id"].isin(STAY_KPIS)]
     withheld = stays[stays["period"] < "2025-05"]  # 1 Nov to 1 May is 181 days
     assert set(withheld["period"]) == set(MONTHS[:6])
