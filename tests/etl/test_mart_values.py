@@ -23,10 +23,27 @@ from tests.etl import demo_truth, mart_truth
 END_MONTH = "2025-06"
 TODAY = date(2025, 7, 20)
 REPO = Path(__file__).resolve().parents[2]
-NUMBER_COLUMNS = ("lower_95", "upper_95", "lower_998", "upper_998", "target", "spc_mean",
-                  "spc_lower", "spc_upper")
-LABEL_COLUMNS = ("rag", "spc_special_cause", "variation_icon", "assurance_icon",
-                 "funnel_class", "trend", "provisional", "suppressed", "provisional_reason")
+ROW_COLUMNS = ("lower_95", "upper_95", "lower_998", "upper_998", "target", "rag",
+               "provisional", "suppressed", "provisional_reason")
+SERIES_COLUMNS = ("spc_mean", "spc_lower", "spc_upper", "spc_special_cause", "variation_icon",
+                  "assurance_icon", "funnel_class", "trend")
+NUMBER_COLUMNS = {"lower_95", "upper_95", "lower_998", "upper_998", "target", "spc_mean",
+                  "spc_lower", "spc_upper"}
+
+
+def _assert_columns_equal(truth: pd.DataFrame, rows: int, columns: tuple[str, ...]) -> None:
+    """Each column equals its `_mart` twin: numbers to 1e-9, labels and flags exactly."""
+    assert len(truth) == rows
+    keys = ["kpi_id", "level", "org_code", "period"]
+    for column in columns:
+        if column in NUMBER_COLUMNS:
+            np.testing.assert_allclose(truth[f"{column}_mart"].astype(float),
+                                       truth[column].astype(float), rtol=1e-9, equal_nan=True,
+                                       err_msg=column)
+            continue
+        want, have = truth[column].map(_label), truth[f"{column}_mart"].map(_label)
+        wrong = truth.loc[want != have, [*keys, column, f"{column}_mart"]]
+        assert wrong.empty, wrong.head(10).to_string()
 
 
 def _label(value: object) -> object:
@@ -137,12 +154,11 @@ def _peer_of(rows: pd.DataFrame, feeds: Path) -> pd.Series:
     return peer
 
 
-def expected_statistics(expected: pd.DataFrame, feeds: Path) -> pd.DataFrame:
-    """Every other exported column of the expected rows, by the independent calculations of
-    tests/etl/mart_truth.py."""
+def expected_row_columns(expected: pd.DataFrame) -> pd.DataFrame:
+    """Intervals, target, RAG, provisional and its reason, and suppression of the expected rows,
+    by the independent calculations of tests/etl/mart_truth.py."""
     out = expected.sort_values(["kpi_id", "org_code", "form", "period"]).copy()
     out["effective_denominator"] = out["denominator"] * out["per"]
-    out["peer"] = _peer_of(out, feeds)
     for kpi in load_catalogue():
         rows = out["kpi_id"] == kpi.id
         part = out[rows]
@@ -156,7 +172,18 @@ def expected_statistics(expected: pd.DataFrame, feeds: Path) -> pd.DataFrame:
                                               kpi.polarity)
         out.loc[rows, "provisional_reason"] = mart_truth.provisional_reason(
             kpi, part["period"], part["numerator"], TODAY)
-        part = out[rows]
+    out["provisional"] = out["provisional_reason"].notna()
+    out["suppressed"] = mart_truth.suppressed(out["numerator"], out["denominator"])
+    return out
+
+
+def expected_series_columns(out: pd.DataFrame, feeds: Path) -> pd.DataFrame:
+    """SPC (full chart and each month's icons), funnel class and trend of the expected rows
+    (with their targets), by the single-series functions of `kpi`."""
+    out = out.copy()
+    out["peer"] = _peer_of(out, feeds)
+    for kpi in load_catalogue():
+        part = out[out["kpi_id"] == kpi.id]
         for _, series in part.groupby(["org_code", "form"]):
             chart = mart_truth.spc(series, kpi.polarity)
             out.loc[chart.index, chart.columns] = chart
@@ -165,10 +192,7 @@ def expected_statistics(expected: pd.DataFrame, feeds: Path) -> pd.DataFrame:
         if kpi.interval in mart_truth.KIND:
             for _, group in part.groupby(["form", "period", "level", "peer"]):
                 out.loc[group.index, "funnel_class"] = mart_truth.funnel(group, kpi)
-    out["provisional"] = out["provisional_reason"].notna()
-    out["suppressed"] = mart_truth.suppressed(out["numerator"], out["denominator"])
     return out
-
 
 @pytest.fixture
 def mart(demo_feeds, warehouse, settings) -> pd.DataFrame:
@@ -199,17 +223,14 @@ def test_mart_values_equal_independent_calculation(mart, demo_feeds):
         np.testing.assert_allclose(merged[f"{column}_mart"].astype(float),
                                    merged[column].astype(float), rtol=1e-9, equal_nan=True,
                                    err_msg=column)
-    # every other exported column, against its own independent calculation
-    truth = expected_statistics(expected, demo_feeds).merge(got, on=keys, suffixes=("", "_mart"))
-    assert len(truth) == len(expected)
-    for column in NUMBER_COLUMNS:
-        np.testing.assert_allclose(truth[f"{column}_mart"].astype(float),
-                                   truth[column].astype(float), rtol=1e-9, equal_nan=True,
-                                   err_msg=column)
-    for column in LABEL_COLUMNS:
-        want, have = truth[column].map(_label), truth[f"{column}_mart"].map(_label)
-        wrong = truth.loc[want != have, [*keys, column, f"{column}_mart"]]
-        assert wrong.empty, wrong.head(10).to_string()
+    # every other exported column, against its own independent calculation: first those of
+    # the row alone (intervals, target, RAG, flags), then those of the series and peers
+    rows = expected_row_columns(expected)
+    _assert_columns_equal(rows.merge(got, on=keys, suffixes=("", "_mart")), len(expected),
+                          ROW_COLUMNS)
+    truth = expected_series_columns(rows, demo_feeds).merge(got, on=keys,
+                                                            suffixes=("", "_mart"))
+    _assert_columns_equal(truth, len(expected), SERIES_COLUMNS)
     # the demo exercises them: verdicts, signals, classes, trends and provisional months
     assert {"common_cause", "improvement_high"} <= set(truth["variation_icon"].dropna())
     assert {"above_998", "within"} <= set(truth["funnel_class"].dropna())
