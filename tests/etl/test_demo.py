@@ -394,7 +394,8 @@ def test_national_scale_reproduces_the_real_geography(tmp_path: Path) -> None:
     # About 9 per 1,000 of 60.4 million admitted; the extract holds those whose first episode
     # ended within the month.
     assert 500_000 < summary.totals["spells"]["emergency_admitted"] < 620_000
-    assert 0.8 < emergency / summary.totals["spells"]["emergency_admitted"] < 1
+    # (it also holds the first episodes of the stays already under way when the window opens)
+    assert 0.8 < emergency / summary.totals["spells"]["emergency_admitted"] < 1.1
     dtoc = pd.read_csv(tmp_path / "delayed_transfers" / f"dtoc_{END}.csv", dtype=str)
     assert dtoc["org_code"].nunique() == 1251
 
