@@ -41,14 +41,16 @@ def _assert_columns_equal(truth: pd.DataFrame, rows: int, columns: tuple[str, ..
                                        truth[column].astype(float), rtol=1e-9, equal_nan=True,
                                        err_msg=column)
             continue
-        want, have = truth[column].map(_label), truth[f"{column}_mart"].map(_label)
-        wrong = truth.loc[want != have, [*keys, column, f"{column}_mart"]]
+        want = [_label(v) for v in truth[column].astype(object)]
+        have = [_label(v) for v in truth[f"{column}_mart"].astype(object)]
+        differs = np.array([w != h for w, h in zip(want, have, strict=True)], dtype=bool)
+        wrong = truth.loc[differs, [*keys, column, f"{column}_mart"]]
         assert wrong.empty, wrong.head(10).to_string()
 
 
 def _label(value: object) -> object:
     """A text or flag column's value, with every kind of missing as None."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return None
     return bool(value) if isinstance(value, (bool, np.bool_)) else value
 
