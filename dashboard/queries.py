@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import time
 from typing import Any
 
 import pandas as pd
@@ -23,6 +24,8 @@ from carekpi import warehouse as wh
 from dashboard import cache as shared
 
 _state: dict[str, Any] = {}
+_key: dict = {}  # the last cache key and when it was read
+KEY_TTL_S = 1.0
 
 
 def configure(engine: Engine, cache: BaseCache | None = None) -> None:
@@ -31,6 +34,7 @@ def configure(engine: Engine, cache: BaseCache | None = None) -> None:
     _state["cache"] = cache if cache is not None else shared.make_cache(None)
     # The warehouse is part of every key: two warehouses may share one Redis.
     _state["namespace"] = engine.url.render_as_string(hide_password=True)
+    _key.clear()
 
 
 def _engine() -> Engine:
@@ -47,14 +51,22 @@ def latest_load_id() -> int:
 
 def cache_key() -> tuple[int, int, int]:
     """(newest load id of any status, newest annotation id, mart version): a change means new
-    answers (the mart version moves when a load's mart rebuild commits)."""
+    answers (the mart version moves when a load's mart rebuild commits).
+
+    Asked of the warehouse at most once a second: one page callback makes dozens of queries,
+    and loads are minutes apart.
+    """
+    checked, key = _key.get("at", -KEY_TTL_S), _key.get("key")
+    if key is not None and time.monotonic() - checked < KEY_TTL_S:
+        return key
     e, a, v = wh.etl_load, wh.annotation, wh.data_version
     with _engine().connect() as conn:
         row = conn.execute(select(
             select(func.max(e.c.load_id)).scalar_subquery(),
             select(func.max(a.c.annotation_id)).scalar_subquery(),
             select(func.max(v.c.version)).where(v.c.name == "mart").scalar_subquery())).one()
-    return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
+    _key.update(at=time.monotonic(), key=(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)))
+    return _key["key"]
 
 
 def _run(name: str, *args, **kwargs) -> Any:
@@ -106,7 +118,7 @@ def kpi_ids() -> list[str]:
 
 
 def kpi_coverage() -> pd.DataFrame:
-    """kpi_id, form, period, n_values (values not null) for every KPI and month."""
+    """kpi_id, form, period, n_values (1 when some organisation has a value that month, else 0)."""
     return _run("kpi_coverage")
 
 

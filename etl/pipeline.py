@@ -82,7 +82,7 @@ def run_inbox(
         bar.close()
     LOAD_ID.set(None)  # the mart rebuild is every file's
     if affected:
-        summary.mart_rows = rebuild_mart(engine, affected, settings=settings)
+        summary.mart_rows = rebuild_mart(engine, affected, settings=settings, today=today)
     return summary
 
 
