@@ -73,6 +73,10 @@ def page_paths() -> set[str]:
 def create_app(settings: Settings | None = None) -> dash.Dash:
     """The dashboard bound to the settings' warehouse (read-only)."""
     settings = settings or Settings()
+    # A test importing dashboard.pages.X registers page X again under that name; Dash would
+    # refuse the duplicate path on this app's first request.
+    for module in [m for m in dash.page_registry if m.startswith(f"{__package__}.pages.")]:
+        del dash.page_registry[module]
     runtime.configure(settings)
     engine = make_engine(settings.database_url)
     cache = make_cache(settings.cache_url)
