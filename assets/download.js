@@ -7,19 +7,24 @@ window.carekpi.escapeText = function (text) {
 };
 
 window.carekpi.captionedFigure = function (gd, caption) {
+  /* Title and subtitle on top, the legend under them, the source at the very bottom below the
+     x-axis title: fixed margins, so nothing overlaps whatever the page's layout was. */
   var esc = window.carekpi.escapeText;
   var layout = JSON.parse(JSON.stringify(gd.layout || {}));
   var margin = layout.margin || {};
-  var bottom = margin.b === undefined ? 80 : margin.b;
-  layout.margin = Object.assign({}, margin, {t: 120, b: bottom + 50});
+  layout.margin = Object.assign({}, margin, {t: 150, b: 130, autoexpand: true});
   layout.title = {
     text: "<b>" + esc(caption.title) + "</b><br><span style='font-size:18px'>" +
       esc(caption.subtitle) + "</span>",
-    x: 0.01, xanchor: "left", y: 0.97, yanchor: "top", font: {size: 24}
+    x: 0.01, xanchor: "left", xref: "container", y: 0.97, yanchor: "top", yref: "container",
+    automargin: false, font: {size: 24}
   };
+  layout.legend = Object.assign({}, layout.legend || {}, {
+    orientation: "h", x: 0, xanchor: "left", y: 1.02, yanchor: "bottom"
+  });
   layout.annotations = (layout.annotations || []).concat([{
     text: esc(caption.source), showarrow: false, xref: "paper", yref: "paper",
-    x: 0, xanchor: "left", y: 0, yanchor: "top", yshift: -(bottom + 10), font: {size: 14}
+    x: 0, xanchor: "left", y: 0, yanchor: "top", yshift: -95, font: {size: 14}
   }]);
   layout.width = caption.width;
   layout.height = caption.height;

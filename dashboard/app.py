@@ -40,7 +40,7 @@ INDEX = """<!DOCTYPE html>
 
 NOT_FOUND = """<!DOCTYPE html>
 <html lang="en-GB"><head><meta charset="utf-8"><title>Page not found · carekpi</title>
-<link rel="stylesheet" href="/assets/style.css"></head>
+<link rel="icon" href="/_favicon.ico"><link rel="stylesheet" href="/assets/style.css"></head>
 <body><main id="main"><h1>Page not found</h1>
 <p>There is no page at <code>{path}</code>. The pages are:</p><ul>{links}</ul></main></body>
 </html>"""

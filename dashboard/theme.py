@@ -99,7 +99,7 @@ def contrast_ratio(foreground: str, background: str) -> float:
 
 _PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _SHORT_UNITS = {"%": "%", "per 1,000": " per 1,000", "per 100,000": " per 100,000",
-                "days": " days"}
+                "days": " days", "ratio x100": ""}
 
 
 def unit_text(kpi: Kpi) -> str:
@@ -108,6 +108,8 @@ def unit_text(kpi: Kpi) -> str:
         return f"% of {kpi.denominator}"
     if kpi.unit == "days":
         return "days"
+    if kpi.unit == "ratio x100":
+        return "ratio x 100 of observed to expected (100: as expected for the age and sex mix)"
     if kpi.per_day_of_month:
         span = "a day"
     elif kpi.window_months > 1:
@@ -172,7 +174,9 @@ def trend_words(marker: str | None, polarity: str) -> str:
         return f"{marker.capitalize()} ({'better' if better else 'worse'}) over the last 5 months"
     if marker == "no_significant_change":
         return "No significant change over the last 5 months"
-    return "Trend not calculated (fewer than 5 months, or no counts to test)"
+    if marker == "cannot_be_calculated":
+        return "Trend not calculated (fewer than 5 months, or no counts to test)"
+    return "No trend test for this KPI (a mean has no count to test)"
 
 
 # --- plotly template -------------------------------------------------------------------------

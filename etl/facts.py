@@ -8,6 +8,7 @@ from datetime import date
 
 import pandas as pd
 
+from etl.authorities import place_authorities
 from etl.detect import feed_module
 from etl.layouts import layouts_for
 from etl.problems import FeedError, Problem
@@ -45,6 +46,8 @@ class FactRows:
     tables: dict[str, TableRows] = field(default_factory=dict)
     periods: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what was skipped, for the audit
+    described: dict[str, str] = field(default_factory=dict)  # new authorities: code -> file's name
+    set_aside: list[Problem] = field(default_factory=list)  # rows reported, not loaded
 
     @property
     def affected(self) -> dict[str, set[str]]:
@@ -84,10 +87,18 @@ def fact_rows_for(
     """Validate a parsed frame and build its warehouse rows; FeedError lists every problem."""
     kind = frame_kind(feed, frame)
     module = feed_module(feed)
-    notes: list[str] = []
-    parsed = frame
-    if layouts_for(feed).get(layout, {}).get("scope") == "national" and not frame.empty:
-        frame, notes = _keep_our_organisations(frame, _KEYS[kind][1], known_codes)
+    spec = layouts_for(feed).get(layout, {})
+    notes: list[str] = list(frame.attrs.get("notes", []))
+    parsed = frame  # before national rows are filtered: a file's coverage is all it restates
+    placed = None
+    if spec.get("scope") == "national" and not frame.empty:
+        if spec.get("describes") == "authorities":
+            placed = place_authorities(frame, file, known_codes, frame.attrs.get("described", {}))
+            frame, notes = placed.frame, notes + placed.notes
+            known_codes = _also_known(known_codes, set(placed.described))
+        else:
+            frame, skipped = _keep_our_organisations(frame, _KEYS[kind][1], known_codes)
+            notes += skipped
     schema = getattr(module, "SCHEMAS", {}).get(layout) or getattr(module, "SCHEMA", None)
     keys, code_column = _KEYS[kind]
     check_codes = code_column is not None and kind != "organisations"
@@ -106,11 +117,23 @@ def fact_rows_for(
         raise FeedError(file, problems)
     rows = _BUILDERS[kind](frame)
     rows.notes = notes
+    if placed is not None:
+        rows.described, rows.set_aside = placed.described, placed.set_aside
     if kind == "spells":
         rows.tables["spell_fact"].cover = spell_coverage(parsed)
     if kind == "organisations" and layouts_for(feed).get(layout, {}).get("place_is_commissioner"):
         _commissioner_places_fill_only(rows, set(frame["practice_code"].dropna()))
     return rows
+
+
+def _also_known(
+    known_codes: Callable[[str], set[str]], extra: set[str],
+) -> Callable[[str], set[str]]:
+    """`known_codes` widened by codes known in every month (authorities a file introduces)."""
+    def codes(period: str) -> set[str]:
+        return known_codes(period) | extra
+
+    return codes
 
 
 def _commissioner_places_fill_only(rows: FactRows, practices: set[str]) -> None:

@@ -20,7 +20,7 @@ from carekpi import warehouse as wh
 from etl.detect import detect_layout, feed_module
 from etl.facts import FactRows, fact_rows_for
 from etl.problems import FeedError, Problem
-from etl.reference import local_authorities
+from etl.reference import authorities_in, local_authorities
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +53,11 @@ def content_hash(path: Path) -> str:
 def known_codes_reader(conn: Connection) -> Callable[[str], set[str]]:
     """Codes of organisations open in a month ('YYYY-MM'), read once and cached per month.
 
-    English local authorities (shipped reference data) are always known: public returns at
-    local-authority level (DToC) bring the area's peers with them.
+    English local authorities in force that month (shipped reference data) are always known:
+    public returns at local-authority level (DToC) bring the area's peers with them.
     """
     orgs = wh.read_frame(conn, select(wh.organisation.c.org_code, wh.organisation.c.open_date,
                                       wh.organisation.c.close_date))
-    authorities = set(local_authorities()["ons_code"])
     cache: dict[str, set[str]] = {}
 
     def codes(period: str) -> set[str]:
@@ -68,7 +67,8 @@ def known_codes_reader(conn: Connection) -> Callable[[str], set[str]]:
             opens, closes = pd.to_datetime(orgs["open_date"]), pd.to_datetime(orgs["close_date"])
             opened = opens.isna() | (opens <= end)
             not_closed = closes.isna() | (closes >= start)
-            cache[period] = set(orgs.loc[opened & not_closed, "org_code"]) | authorities
+            cache[period] = set(orgs.loc[opened & not_closed, "org_code"]) | set(
+                authorities_in(period))
         return cache[period]
 
     return codes
@@ -108,8 +108,8 @@ def load_file(
             rows = fact_rows_for(result.feed, result.layout, frame, path.name,
                                  today or date.today(), known_codes_reader(conn))
             result.periods = rows.periods
-            notes = rows.notes + ([f"{len(set_aside)} row(s) set aside (see the report)"]
-                                  if set_aside else [])
+            set_aside += rows.set_aside
+            notes = rows.notes + _set_aside_notes(set_aside)
             load_id = _insert_audit(conn, audit | {
                 "feed": result.feed, "layout": result.layout, "status": "loaded",
                 "periods": ",".join(rows.periods), "rows_read": result.rows_read,
@@ -132,8 +132,18 @@ def load_file(
     return result
 
 
+def _set_aside_notes(set_aside: list[Problem], shown: int = 5) -> list[str]:
+    """The audit's words for rows set aside: how many, and the first few with their reasons."""
+    if not set_aside:
+        return []
+    listed = "; ".join(str(p) for p in set_aside[:shown])
+    more = f"; ... and {len(set_aside) - shown} more" if len(set_aside) > shown else ""
+    return [f"{len(set_aside)} row(s) set aside (see the report): {listed}{more}"]
+
+
 def _add_peer_authorities(conn: Connection, rows: FactRows) -> None:
-    """Local authorities a file names that the warehouse does not know yet become places."""
+    """Local authorities a file names that the warehouse does not know yet become places: with
+    the reference's name and dates, or, for one new to the reference, the file's name."""
     codes: set[str] = set()
     for part in rows.tables.values():
         if "org_code" in part.frame.columns:
@@ -142,11 +152,17 @@ def _add_peer_authorities(conn: Connection, rows: FactRows) -> None:
         return
     known = set(conn.execute(select(wh.organisation.c.org_code)
                              .where(wh.organisation.c.org_code.in_(codes))).scalars())
-    authorities = local_authorities().set_index("ons_code")["name"]
-    new = sorted((codes - known) & set(authorities.index))
-    if new:
-        wh.bulk_insert(conn, wh.organisation, pd.DataFrame(
-            {"org_code": new, "level": "place", "org_name": authorities[new].to_numpy()}))
+    reference = local_authorities().set_index("ons_code")
+    new = sorted((codes - known) & (set(reference.index) | set(rows.described)))
+    if not new:
+        return
+    found = reference.reindex(new)
+    names = found["name"].fillna(pd.Series(rows.described)).to_numpy()
+    dates = {column: [date.fromisoformat(v) if isinstance(v, str) and v else None
+                      for v in found[source]]
+             for column, source in (("open_date", "valid_from"), ("close_date", "valid_to"))}
+    wh.bulk_insert(conn, wh.organisation, pd.DataFrame(
+        {"org_code": new, "level": "place", "org_name": names, **dates}))
 
 
 def _replace_rows(conn: Connection, rows: FactRows, load_id: int, when: datetime) -> int:

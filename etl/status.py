@@ -20,7 +20,8 @@ def describe_status(engine: Engine, settings: Settings, limit: int = 20) -> str:
         when = row.finished_at.strftime("%Y-%m-%d %H:%M") if row.finished_at else "-"
         lines.append(f"  #{row.load_id} {when} {row.status:<9} {row.feed or '?':<20} "
                      f"{row.file_name} rows={row.rows_loaded or 0} periods={row.periods or '-'}")
-        if row.status == "refused" and row.error_summary:
+        # a refusal's first problem; for a load with rows set aside, what was set aside
+        if row.error_summary and (row.status == "refused" or (row.rows_refused or 0) > 0):
             lines.append("      " + row.error_summary.splitlines()[0])
     waiting = waiting_files(settings.inbox)
     lines.append(f"Waiting in {settings.inbox}: {len(waiting)} file(s)")

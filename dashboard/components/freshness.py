@@ -8,7 +8,8 @@ from collections.abc import Sequence
 import pandas as pd
 from dash import html
 
-from dashboard.state import Org, kpi_label, month_label
+from dashboard.state import Org, kpi_label
+from dashboard.theme import month_label
 from kpi.catalogue import get_kpi
 
 FEED_NAMES = {
@@ -75,11 +76,14 @@ def missing_lines(missing: pd.DataFrame, orgs: dict[str, Org]) -> list[str]:
     return lines
 
 
-def page_freshness(org: Org | None, month: str | None, orgs: dict[str, Org]) -> html.Aside:
+def page_freshness(org: Org | None, month: str | None, orgs: dict[str, Org],
+                   kpi_ids: Sequence[str] | None = None) -> html.Aside:
     """The banner for an organisation's page, from the warehouse (dashboard.queries).
 
-    A practice is flagged when a practice-level feed's latest month for it is before the area's;
-    for a network or an area, its practices missing from each feed's latest month are named.
+    Provisional months are those of the KPIs `kpi_ids` (a KPI page passes its KPI), else of every
+    KPI. A practice is flagged when a practice-level feed's latest month for it is before the
+    area's; for a network or an area, its practices missing from each feed's latest month are
+    named.
     """
     from dashboard import queries  # here, so the pure functions above import no database code
 
@@ -87,6 +91,8 @@ def page_freshness(org: Org | None, month: str | None, orgs: dict[str, Org]) -> 
     if org is None:
         return freshness_banner(month, feeds, pd.DataFrame(columns=["kpi_id", "period"]))
     provisional = queries.provisional_months(org.code)
+    if kpi_ids is not None:
+        provisional = provisional[provisional["kpi_id"].isin(list(kpi_ids))]
     if org.level == "practice":
         latest = {f: p for f, p in zip(feeds["feed"], feeds["latest_period"], strict=True)
                   if isinstance(p, str)}

@@ -61,7 +61,7 @@ def ranked_bar_figure(points: pd.DataFrame, kpi: Kpi, *, month: str, peer_label:
         marker={"color": [theme.NHS["dark_blue"] if c else theme.NHS["mid_grey"]
                           for c in chosen],
                 "pattern": {"shape": ["/" if c else "" for c in chosen],
-                            "fgcolor": theme.NHS["white"]}},
+                            "fgcolor": theme.NHS["white"], "fillmode": "overlay"}},
         error_x={"type": "data", "symmetric": False, "array": upper - drawn["value"],
                  "arrayminus": drawn["value"] - lower, "color": theme.NHS["text"],
                  "thickness": 1.5},

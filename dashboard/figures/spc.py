@@ -1,6 +1,6 @@
 """The Making Data Count SPC chart of one organisation's KPI series, drawn from mart columns.
 
-Draws only what the mart computed (kpi.spc via kpi.batch): mean and process limits row by row, so
+Draws only what the mart computed (kpi.spc.spc_frame): mean and process limits row by row, so
 a rebase shows as a step between separately drawn segments; special-cause points by colour AND
 shape; the target; annotations as dated vertical markers. Suppressed months are gaps.
 """
@@ -24,23 +24,24 @@ POINT_TYPES = ("common_cause", "improvement", "concern", "neutral")
 
 
 def limit_segments(series: pd.DataFrame) -> pd.Series:
-    """A segment number per row: rows with limits, numbered anew where the limits change.
+    """A segment number per row with a mean, numbered anew where the mean or a limit changes.
 
-    Rows without limits (suppressed, or too few points) get NaN and split nothing, so a
-    suppressed month inside a segment does not break its lines.
+    Rows without a mean (suppressed, or too few points) get NaN and split nothing, so a
+    suppressed month inside a segment does not break its lines. A segment of fewer than 13
+    points has a mean but no limits (kpi.spc): its limit lines are simply not drawn.
     """
-    has = series[list(LIMIT_COLUMNS)].notna().all(axis=1)
-    limits = series.loc[has, list(LIMIT_COLUMNS)]
+    has = series["spc_mean"].notna()
+    limits = series.loc[has, list(LIMIT_COLUMNS)].astype(float).fillna(-np.inf)
     changed = limits.ne(limits.shift()).any(axis=1)
-    numbers = changed.cumsum()
-    return numbers.reindex(series.index)
+    return changed.cumsum().reindex(series.index)
 
 
 def _segmented(series: pd.DataFrame, column: str, segments: pd.Series) -> tuple[list, list]:
     """x and y of one limit line: each segment's rows, segments separated by a None gap."""
     xs: list[Any] = []
     ys: list[Any] = []
-    for _, rows in series[segments.notna()].groupby(segments.dropna()):
+    drawn = segments.notna() & series[column].notna()
+    for _, rows in series[drawn].groupby(segments[drawn]):
         if xs:
             xs.append(None)
             ys.append(None)
@@ -59,7 +60,7 @@ def point_types(series: pd.DataFrame) -> pd.Series:
 def _hover(series: pd.DataFrame, kpi: Kpi, kinds: pd.Series) -> list[str]:
     out = []
     for row, kind in zip(series.itertuples(index=False), kinds, strict=True):
-        notes = [theme.MDC_WORDS[kind]] if kind else []
+        notes = [theme.MDC_WORDS[kind]] if isinstance(kind, str) else []  # gaps: NaN or None
         if getattr(row, "provisional", False):
             notes.append("provisional: " + (getattr(row, "provisional_reason", None)
                                             or "more data may arrive"))
@@ -76,9 +77,10 @@ def spc_caption(series: pd.DataFrame, kpi: Kpi, org_label: str) -> str:
             f"{theme.month_label(series['period'].iloc[-1])}")
     parts = [f"{kpi.title} for {org_label}, {span}, {theme.unit_text(kpi)}."]
     segments = limit_segments(series).nunique()
-    if segments == 0:
+    if not series["spc_upper"].notna().any():
         parts.append(f"No process limits: Making Data Count needs at least {MIN_POINTS} months "
-                     f"and this series has {charted}.")
+                     f"in a segment and this series has {charted}"
+                     + (f" in {segments} segments." if segments > 1 else "."))
     else:
         parts.append("Mean and process limits (mean ± 2.66 × mean moving range) from the "
                      "warehouse" + (f", recalculated {segments - 1} time(s) at an annotation."
@@ -90,6 +92,8 @@ def spc_caption(series: pd.DataFrame, kpi: Kpi, org_label: str) -> str:
     gaps = missing_reason(series)
     if gaps:
         parts.append(gaps)
+        if segments:
+            parts.append("The mean and limits come from every month, those not shown too.")
     return " ".join(parts)
 
 
@@ -148,7 +152,7 @@ def spc_figure(series: pd.DataFrame, kpi: Kpi, *, org_label: str,
                       x1=(centre + pd.Timedelta(days=15)).isoformat(), layer="below",
                       fillcolor=theme.NHS["light_blue"], opacity=0.25, line_width=0,
                       name="month shown")
-    if segments.nunique() == 0 and len(series):
+    if not series["spc_upper"].notna().any() and len(series):
         fig.add_annotation(text=f"No process limits: fewer than {MIN_POINTS} months of values",
                            xref="paper", yref="paper", x=0, y=1.02, xanchor="left",
                            yanchor="bottom", showarrow=False,

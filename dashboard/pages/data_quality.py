@@ -19,6 +19,7 @@ from dashboard.panels.data_quality import (
     provisional_rows,
     quarantine_items,
     refused_items,
+    summary,
 )
 
 dash.register_page(__name__, path="/data-quality", name="Data quality",
@@ -65,9 +66,7 @@ def layout(**_) -> html.Div:
     quarantine = runtime.settings().quarantine
     return html.Div([
         html.H1("Data quality"),
-        html.Section([html.H2("Feeds: last successful load"),
-                      _grid(ids.DQ_FRESHNESS, FRESHNESS_COLUMNS, freshness_rows(),
-                            "No feed has been loaded yet.")], className="panel"),
+        html.P(summary(quarantine), className="intro", id=ids.DQ_SUMMARY),
         html.Section([html.H2("Refused files and rows, with the reasons"),
                       html.Div(refused_items(), id=ids.DQ_REFUSED),
                       csv_download(ids.DQ_REFUSED_CSV, "Download refusals (CSV)")],
@@ -89,6 +88,9 @@ def layout(**_) -> html.Div:
                             "No month is provisional."),
                       csv_download(ids.DQ_PROVISIONAL_CSV, "Download provisional months (CSV)")],
                      className="panel"),
+        html.Section([html.H2("Feeds: last successful load"),
+                      _grid(ids.DQ_FRESHNESS, FRESHNESS_COLUMNS, freshness_rows(),
+                            "No feed has been loaded yet.")], className="panel"),
         html.Section([html.H2("Recent loads"),
                       _grid(ids.DQ_LOADS, LOAD_COLUMNS, load_rows(), "No load yet."),
                       csv_download(ids.DQ_LOADS_CSV, "Download loads (CSV)")],

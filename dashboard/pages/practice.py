@@ -10,10 +10,15 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import ids, state, theme
 from dashboard.components.download import csv_download, graph, png_caption, png_download, send_csv
-from dashboard.panels.common import breadcrumb_items, graph_style
+from dashboard.components.freshness import page_freshness
+from dashboard.components.org_picker import org_picker, picker_id
+from dashboard.panels.common import breadcrumb_items, figure_label, graph_style
 from dashboard.panels.practice import practice_data, practice_view
 
 dash.register_page(__name__, path="/practice", name="Practice", title="Practice · carekpi")
+
+PICKER = picker_id(ids.PRACTICE_PICKER_PAGE)
+SPINE_LABEL = "Spine chart of every KPI of the practice against its peers"
 
 TABLE_HEADERS = ("KPI", "Practice", "Network", "Area", "Peers' range", "Against peers",
                  "Recent trend")
@@ -39,8 +44,6 @@ def layout(org: str | None = None, month: str | None = None, **_) -> html.Div:
     st = state.from_query(choices, org=org, month=month)
     practice, extra = practice_choice(st, choices)
     messages = [*st.messages, *extra] if org is not None else list(st.messages)
-    practices = sorted((o for o in choices.orgs.values() if o.level == "practice"),
-                       key=lambda o: o.code)
     months = [{"label": theme.month_label(m), "value": m} for m in reversed(choices.months)]
     return html.Div([
         dcc.Location(id=ids.PRACTICE_URL, refresh=False),
@@ -49,16 +52,13 @@ def layout(org: str | None = None, month: str | None = None, **_) -> html.Div:
         html.H1(id=ids.PRACTICE_HEADING),
         html.Div([html.P(m) for m in messages], id=ids.PRACTICE_MESSAGES, role="alert",
                  className="messages" if messages else "messages empty"),
-        html.Div([
-            html.Div([html.Label("Practice", htmlFor=ids.PRACTICE_ORG), dcc.Dropdown(
-                [{"label": o.label, "value": o.code} for o in practices], practice,
-                id=ids.PRACTICE_ORG, clearable=False)], className="control"),
-            html.Div([html.Label("Month", htmlFor=ids.PRACTICE_MONTH), dcc.Dropdown(
-                months, st.month, id=ids.PRACTICE_MONTH, clearable=False)],
-                className="control"),
-        ], className="controls"),
+        org_picker(ids.PRACTICE_PICKER_PAGE, choices, practice),
+        html.Div([html.Label("Month", htmlFor=ids.PRACTICE_MONTH), dcc.Dropdown(
+            months, st.month, id=ids.PRACTICE_MONTH, clearable=False)],
+            className="control month-control"),
+        html.Div(id=ids.PRACTICE_FRESHNESS),
         html.Section([
-            graph(ids.PRACTICE_SPINE, "Spine chart: each KPI of the practice against its peers"),
+            graph(ids.PRACTICE_SPINE, SPINE_LABEL),
             html.P(id=ids.PRACTICE_CAPTION, className="caption"),
             html.Div([csv_download(ids.PRACTICE_CSV, "Download data (CSV)"),
                       html.Div(id=f"{ids.PRACTICE_SPINE}-png")], className="downloads"),
@@ -87,17 +87,22 @@ def _symbol(verdict: str) -> str:
           Output(ids.PRACTICE_BREADCRUMB, "children"), Output(ids.PRACTICE_SPINE, "figure"),
           Output(ids.PRACTICE_CAPTION, "children"), Output(ids.PRACTICE_TABLE, "children"),
           Output(f"{ids.PRACTICE_SPINE}-png", "children"), Output(ids.PRACTICE_SPINE, "style"),
-          Input(ids.PRACTICE_ORG, "value"), Input(ids.PRACTICE_MONTH, "value"))
+          Output(ids.PRACTICE_FRESHNESS, "children"), Output(f"{ids.PRACTICE_SPINE}-label",
+                                                             "children"),
+          Input(PICKER, "value"), Input(ids.PRACTICE_MONTH, "value"))
 def update_page(practice, month):
+    choices = state.available()
     view = practice_view(practice, month)
     png = png_download(ids.PRACTICE_SPINE, png_caption("Practice against its peers", view.heading,
                                                        theme.month_label(month)))
     return (view.search, view.heading, breadcrumb_items(practice, month),
-            view.figure, view.caption, kpi_table(view.rows), png, graph_style(view.figure))
+            view.figure, view.caption, kpi_table(view.rows), png, graph_style(view.figure),
+            page_freshness(choices.orgs.get(practice), month, choices.orgs),
+            figure_label(view.figure, SPINE_LABEL))
 
 
 @callback(Output(ids.PRACTICE_CSV, "data"), Input(f"{ids.PRACTICE_CSV}-button", "n_clicks"),
-          State(ids.PRACTICE_ORG, "value"), State(ids.PRACTICE_MONTH, "value"),
+          State(PICKER, "value"), State(ids.PRACTICE_MONTH, "value"),
           prevent_initial_call=True)
 def download_csv(_clicks, practice, month):
     return send_csv(practice_data(practice, month), f"practice_{practice}_{month}.csv")

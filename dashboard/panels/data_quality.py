@@ -165,6 +165,21 @@ def provisional_rows() -> list[dict]:
     return rows
 
 
+def summary(folder: Path) -> str:
+    """One sentence of counts, so the page says at once whether anything needs doing."""
+    refused = queries.refused_loads()
+    files = int((refused["status"] == "refused").sum())
+    rows = int(refused.loc[refused["status"] != "refused", "rows_refused"].fillna(0).sum())
+    waiting = len(quarantined_files(folder))
+    missing = missing_frame()
+    late = missing[["practice_code", "period", "feed"]].drop_duplicates().shape[0]
+    provisional = provisional_frame()
+    months = provisional[["kpi_id", "period"]].drop_duplicates().shape[0]
+    return (f"{files} file(s) refused and {rows} row(s) refused in loaded files; {waiting} "
+            f"file(s) in quarantine; {late} practice month(s) missing from a feed; {months} "
+            f"KPI month(s) provisional.")
+
+
 CSV_TABLES = {
     "loads": lambda: queries.recent_loads(100),
     "refused": queries.refused_loads,

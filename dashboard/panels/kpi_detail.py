@@ -31,6 +31,8 @@ DTOC_REASONS = {
     "f": "F: community equipment and adaptations", "g": "G: patient or family choice",
     "h": "H: disputes", "i": "I: housing", "o": "O: other"}
 SEXES = {"F": "Female", "M": "Male"}
+SPC_SHORT = {"common_cause": "Common cause", "improvement": "◆ Improvement",
+             "concern": "■ Concern", "neutral": "⬢ Neutral"}  # the chart's marker shapes
 
 
 def _empty(message: str) -> go.Figure:
@@ -60,7 +62,7 @@ def series_rows(series: pd.DataFrame, kpi: Kpi) -> list[dict]:
             "denominator": "*" if hidden else theme.format_number(r.denominator, 0),
             "target": theme.format_value(r.target, kpi) if pd.notna(r.target) else "none",
             "rag": f"{rag.symbol} {rag.words}" if rag else "–",
-            "spc": "–" if hidden or pd.isna(r.value) else theme.MDC_WORDS[spc],
+            "spc": "–" if hidden or pd.isna(r.value) else SPC_SHORT[spc],
             "status": "; ".join(s for s in (
                 "suppressed (counts 1 to 7)" if hidden else "",
                 "provisional" + (f": {r.provisional_reason}" if isinstance(
@@ -213,7 +215,8 @@ def breakdown_data(kpi: Kpi, org_code: str, month: str | None) -> tuple[pd.DataF
             "delayed_days_both": "Both"})
         frame = pd.concat([reasons, responsible], ignore_index=True)
         return frame, {"category": "reason_code", "value": "delayed_days",
-                       "series": "breakdown", "value_title": "Delayed days in the month",
+                       "series": "breakdown", "barmode": "overlay",
+                       "value_title": "Delayed days in the month",
                        "what": "delay reasons and responsible organisation"}
     if kpi.family in ("emergency_admissions", "length_of_stay"):
         spells = queries.spell_breakdown(org_code, month)

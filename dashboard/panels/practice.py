@@ -20,10 +20,11 @@ ROLES = ("practice", "network", "area")
 
 
 def spine_kpis(available: list[str]) -> list[Kpi]:
-    """Headline monthly KPIs reported for practices that have values, in catalogue order."""
+    """Headline monthly KPIs reported for practices that have values, in catalogue order (a
+    standardised ratio is a way to compare its crude KPI, not a spine row of its own)."""
     held = set(available)
     return [k for k in load_catalogue() if k.id in held and not k.drilldown_of
-            and not k.rolling_of and "practice" in k.levels]
+            and not k.rolling_of and not k.standardised_of and "practice" in k.levels]
 
 
 def _value_of(rows: pd.DataFrame, code: str | None) -> pd.Series | None:
@@ -84,11 +85,20 @@ def spine_rows(practice: str, month: str, kpis: list[Kpi], group: peers.PeerGrou
             "not_compared",
             practice=_text(mine, kpi), network=_text(own.get("network"), kpi),
             area=_text(own.get("area"), kpi),
-            peer_range=(f"{theme.format_value(low, kpi)} to {theme.format_value(high, kpi)}"
-                        if low is not None else "no values"),
+            peer_range=_range_text(low, high, len(peer_values), len(points), kpi),
             trend=theme.trend_words(mine["trend"] if mine is not None else None, kpi.polarity),
             href="/kpi" + query))
     return rows
+
+
+def _range_text(low: float | None, high: float | None, shown: int, peers: int,
+                kpi: Kpi) -> str:
+    """'5.30 to 10.77 per 1,000', saying how many peers have a value when some do not."""
+    if low is None:
+        return "no values shown"
+    text = (f"{theme.format_number(low, kpi.decimals)} to {theme.format_value(high, kpi)}"
+            if low != high else theme.format_value(low, kpi))
+    return text if shown == peers else f"{text} ({shown} of {peers} practices shown)"
 
 
 def _network_in(practice: str, month: str) -> str | None:
@@ -139,13 +149,19 @@ def practice_view(practice: str, month: str) -> PracticeView:
     """The spine chart, its caption and rows for one practice and month."""
     orgs = queries.organisations(with_data=False).set_index("org_code")
     name = org_label(practice, orgs["org_name"].get(practice))
+    level = orgs["level"].get(practice)
+    search = state.to_query(state.PageState(kpi=None, org=practice, month=month),
+                            ("org", "month"))
+    if level != "practice":
+        page = {"network": "/network", "place": "/", "system": "/"}.get(level, "/")
+        return PracticeView(search, "Choose a practice",
+                            go.Figure(), f"{name} is a {level or 'code with no data'}, not a "
+                            f"practice: choose a practice above (its own page is {page}).", [])
     network, area = places_of(practice, month)
     group = peers.peer_group(practice, month, "size", orgs=orgs.reset_index())
     rows = spine_rows(practice, month, spine_kpis(queries.kpi_ids()), group, network, area)
     network_label = org_label(network, orgs["org_name"].get(network)) if network else "Network"
     area_label = org_label(area, orgs["org_name"].get(area)) if area else "Area"
-    search = state.to_query(state.PageState(kpi=None, org=practice, month=month),
-                            ("org", "month"))
     if not rows:
         fig = go.Figure()
         return PracticeView(search, name, fig, f"No KPI values for {name}.", [])

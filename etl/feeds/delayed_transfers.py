@@ -6,8 +6,12 @@ organisation gives delayed days attributable to the NHS, social care and both; t
 reason gives delayed days per reason, mapped to stable codes by the reason's letter
 (`reason_a` ... `reason_i`, `reason_di`/`reason_dii` for the two D reasons, `reason_o` from 2017).
 Organisations are named by ONS code where the file gives one, else by the three-digit code mapped
-through the local-authority alias table. Layouts live in etl/layouts/delayed_transfers.toml;
-the native CSV is read by `etl.org_month_csv`, shared with reablement and care-home admissions.
+through the local-authority alias table for the workbook's month. The authorities a workbook names
+by ONS code are passed on with the file's names (`frame.attrs["described"]`), so that one the
+reference does not know yet becomes known at load; the rows that are no authority (England, the
+Welsh, Scottish and outside-GB residents) are skipped and counted (`frame.attrs["notes"]`).
+Layouts live in etl/layouts/delayed_transfers.toml; the native CSV is read by
+`etl.org_month_csv`, shared with reablement and care-home admissions.
 """
 
 from __future__ import annotations
@@ -64,8 +68,14 @@ def _find_sheets(sheets: dict[str, pd.DataFrame], spec: dict) -> dict[str, tuple
     return found
 
 
-def _block(cells: pd.DataFrame, header: int, block: dict, spec: dict, file: str) -> pd.DataFrame:
-    """Rows of local authorities under a header row, canonical names, with their Excel row."""
+def _block(cells: pd.DataFrame, header: int, block: dict, spec: dict, file: str,
+           period: str | None) -> pd.DataFrame:
+    """Rows of local authorities under a header row, canonical names, with their Excel row.
+
+    `org_code` is the file's ONS code, else its old code mapped for `period`; `org_name` the
+    file's name; `described` whether the file itself gave the ONS code. `attrs["skipped"]` counts
+    the rows with figures that are no authority (England, pseudo-authorities).
+    """
     labels = cells.iloc[header].tolist()
     body = cells.iloc[header + 1:].copy()
     body.columns = [str(c).strip() if not pd.isna(c) else f"unnamed {i}"
@@ -84,11 +94,14 @@ def _block(cells: pd.DataFrame, header: int, block: dict, spec: dict, file: str)
         "|".join(spec["skip_name_patterns"]), regex=True)
     # Spacer rows, footnotes and the England row carry no authority code.
     no_code = (code.eq("") | code.eq("-")) & (ons.eq("") | ons.eq("-"))
+    skipped = int((name.ne("") & code.isin(spec["skip_codes"])).sum())
     body = body[~pseudo & ~no_code & name.ne("")]
     ons_known = ons[body.index].str.match(r"^E\d{8}$")
-    aliases = la_code_aliases()
+    aliases = la_code_aliases(period)
     mapped = code[body.index].map(lambda c: aliases.get(c, c))
-    body = body.assign(org_code=ons[body.index].where(ons_known, mapped))
+    body = body.assign(org_code=ons[body.index].where(ons_known, mapped),
+                       org_name=name[body.index], described=ons_known)
+    body.attrs["skipped"] = skipped
     return body
 
 
@@ -108,7 +121,7 @@ def _parse_workbook(path: Path, spec: dict) -> pd.DataFrame:
     if period is None:
         problems.append(Problem(file, f"sheet {sheet!r}: the title block names no month "
                                 f"(expected a cell after one of {spec['period_labels']})"))
-    body = _block(cells, header, spec["responsible"], spec, file)
+    body = _block(cells, header, spec["responsible"], spec, file, period)
     rows = body["source_row"].to_numpy()
     tokens = spec["suppression_tokens"]
     frame = pd.DataFrame({"org_code": body["org_code"].to_numpy(dtype=object),
@@ -118,11 +131,17 @@ def _parse_workbook(path: Path, spec: dict) -> pd.DataFrame:
         frame[column] = values
         problems += [_in_sheet(q, sheet) for q in p]
     if "reason" in found:
-        reasons, p = _reasons(sheets, found["reason"], spec, file)
+        reasons, p = _reasons(sheets, found["reason"], spec, file, period)
         problems += p
         frame = frame.merge(reasons, on="org_code", how="left")
     frame["source_row"] = rows.astype("int64")
     refuse(file, problems, frame, SCHEMA)
+    described = body[body["described"]]
+    frame.attrs["described"] = dict(zip(described["org_code"], described["org_name"],
+                                        strict=True))
+    if body.attrs["skipped"]:
+        frame.attrs["notes"] = [f"{body.attrs['skipped']} row(s) that are no local authority "
+                                "skipped (England, residents of Wales, Scotland or outside GB)"]
     return frame
 
 
@@ -134,11 +153,12 @@ def _in_sheet(problem: Problem, sheet: str) -> Problem:
 
 def _reasons(
     sheets: dict[str, pd.DataFrame], where: tuple[str, int], spec: dict, file: str,
+    period: str | None,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Delayed days per reason column (reason_<letter>) per organisation code."""
     sheet, header = where
     block = spec["reason"]
-    body = _block(sheets[sheet], header, block, spec, file)
+    body = _block(sheets[sheet], header, block, spec, file, period)
     rows = body["source_row"].to_numpy()
     out = pd.DataFrame({"org_code": body["org_code"].to_numpy(dtype=object)})
     problems: list[Problem] = []
@@ -167,10 +187,22 @@ def detect(path: Path) -> str | None:
         sheets = pd.read_excel(path, sheet_name=None, header=None, nrows=40, dtype=object)
     except Exception:  # an unreadable workbook is in no layout of ours
         return None
-    for name, spec in layouts.items():
-        if spec["format"] == "workbook" and "responsible" in _find_sheets(sheets, spec):
+    workbooks = {n: s for n, s in layouts.items() if s["format"] == "workbook"}
+    for name, spec in workbooks.items():
+        if "responsible" in _find_sheets(sheets, spec):
+            return name
+    # Titled as a DToC workbook but with no header we know: its layout, so that parsing says
+    # which header labels are missing rather than "no known layout".
+    for name, spec in workbooks.items():
+        if any(_titled(cells, spec["title_patterns"]) for cells in sheets.values()):
             return name
     return None
+
+
+def _titled(cells: pd.DataFrame, patterns: list[str]) -> bool:
+    """Whether a cell of the sheet's title block (its first 12 rows) holds one of `patterns`."""
+    text = " ".join(str(v) for v in cells.head(12).to_numpy().ravel() if not pd.isna(v))
+    return any(p in text.casefold() for p in patterns)
 
 
 def parse(path: Path, layout: str) -> pd.DataFrame:

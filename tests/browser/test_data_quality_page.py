@@ -35,6 +35,8 @@ def test_data_quality_lists_refusals_quarantine_freshness_and_provisional_months
 
     # the refused file with the ETL's reason, word for word (first line of each problem)
     browser.wait_for_contains_text(f"#{ids.DQ_REFUSED}", name, timeout=30)
+    assert browser.find_element(f"#{ids.DQ_SUMMARY}").text.startswith(
+        "1 file(s) refused and 0 row(s) refused in loaded files; 1 file(s) in quarantine;")
     shown = browser.find_element(f"#{ids.DQ_REFUSED}").text
     for line in summary.splitlines()[:3]:
         assert line.strip() in shown

@@ -138,8 +138,14 @@ def test_kpi_page_spc_drill_url_csv_and_accessibility(browser, demo_warehouse, d
     browser.wait_for_contains_text(f"#{ids.KPI_HEADING}", other, timeout=20)
     until(lambda: other in (_traces(browser, ids.KPI_FUNNEL).get("highlight") or {}).get(
         "customdata", []), timeout=20)
+    assert browser.find_element(".org-search .dash-dropdown-value").text.endswith(f"({other})")
     browser.driver.save_screenshot(str(output_dir / "kpi_after_funnel_click.png"))
     assert browser.get_logs() == [], browser.get_logs()
+
+    # an unknown KPI in a pasted URL is named, never silently replaced
+    browser.driver.get(f"{browser.server_url}/kpi?kpi=nope&org={org}&month={month}")
+    browser.wait_for_contains_text(f"#{ids.KPI_MESSAGES}", "KPI 'nope'", timeout=30)
+    browser.driver.save_screenshot(str(output_dir / "kpi_unknown_kpi.png"))
 
 
 def _peer_point(browser, points, peers) -> tuple | None:

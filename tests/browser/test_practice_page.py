@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 from dash.testing.wait import until
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
 from sqlalchemy import text
 
 from dashboard import ids
@@ -30,9 +29,10 @@ return Array.from(document.querySelectorAll('#%s tbody tr')).map(function (r) {
   return Array.from(r.children).map(function (c) { return c.innerText.trim(); }); });"""
 # Written here, not imported, so the test checks the page's formatting independently.
 SHORT_UNITS = {"%": "%", "per 1,000": " per 1,000", "per 100,000": " per 100,000",
-               "days": " days"}
+               "days": " days", "ratio x100": ""}
 SPINE_KPIS = [k for k in load_catalogue()
-              if "practice" in k.levels and not k.drilldown_of and not k.rolling_of]
+              if "practice" in k.levels and not k.drilldown_of and not k.rolling_of
+              and not k.standardised_of]
 
 
 def _small(count) -> bool:
@@ -122,11 +122,11 @@ def test_practice_spine_links_url_csv_and_accessibility(browser, demo_warehouse,
             assert float(row.value_csv) == pytest.approx(row.value, rel=1e-12)
 
     # choosing another practice writes it to the URL; the copied URL opens the same view
-    browser.wait_for_element(f"#{ids.PRACTICE_ORG}").click()
-    search = browser.wait_for_element(f"#{ids.PRACTICE_ORG} input, .dash-dropdown-search",
-                                      timeout=10)
-    search.send_keys(other)
-    search.send_keys(Keys.ENTER)
+    browser.find_element(".org-search button.dash-dropdown").click()
+    browser.wait_for_element(".dash-dropdown-search", timeout=10).send_keys(other)
+    option = f"//*[contains(@class,'dash-dropdown-option')][contains(., '({other})')]"
+    until(lambda: browser.driver.find_elements(By.XPATH, option), timeout=10)
+    browser.driver.find_element(By.XPATH, option).click()
     until(lambda: f"org={other}" in browser.driver.current_url, timeout=20)
     copied = browser.driver.current_url
     assert f"month={month}" in copied

@@ -193,3 +193,30 @@ def _text(component) -> str:
     if isinstance(children, list | tuple):
         return " ".join(_text(c) for c in children)
     return _text(children) if children is not None and children is not component else ""
+
+
+def test_page_freshness_filters_provisional_months_to_the_page_kpi_and_flags_late_practices(
+        monkeypatch):
+    from dashboard import queries
+    from dashboard.components.freshness import page_freshness
+    from dashboard.state import Org
+
+    feeds = pd.DataFrame({"feed": ["spells", "population"], "finished_at": [None, None],
+                          "latest_period": ["2026-08", "2026-08"]})
+    provisional = pd.DataFrame({"kpi_id": ["reablement_home_91", "ea_rate"],
+                                "period": ["2026-08", "2026-07"]})
+    missing = pd.DataFrame({"feed": ["spells", "spells"], "period": ["2026-08", "2026-08"],
+                            "practice_code": ["Y1", "Y2"], "parent_code": ["U1", "U2"]})
+    monkeypatch.setattr(queries, "feed_freshness", lambda: feeds)
+    monkeypatch.setattr(queries, "provisional_months", lambda code: provisional)
+    monkeypatch.setattr(queries, "practice_feed_months",
+                        lambda code: {"spells": "2026-06", "population": "2026-08"})
+    monkeypatch.setattr(queries, "missing_submissions", lambda months: missing)
+    orgs = {"Y1": Org("Y1", "practice", "Oak"), "U1": Org("U1", "network", "North")}
+
+    practice = _text(page_freshness(orgs["Y1"], "2026-08", orgs, kpi_ids=["ea_rate"]))
+    assert "Emergency admissions: Jul 2026." in practice and "reablement" not in practice
+    assert "Oak (Y1): Hospital spells to Jun 2026 (area: Aug 2026)" in practice
+    network = _text(page_freshness(orgs["U1"], "2026-08", orgs))
+    assert "Oak (Y1): no Hospital spells for Aug 2026" in network and "Y2" not in network
+    assert "At home 91 days after reablement: Aug 2026" in network

@@ -34,8 +34,11 @@ def test_quarantined_files_come_with_their_reports(tmp_path):
     assert files["quarantined_at"].iloc[0] == datetime.fromtimestamp(1_790_000_000, tz=UTC)
 
 
-def test_rows_of_the_tables(wh_filled):  # noqa: F811
+def test_rows_of_the_tables(wh_filled, tmp_path):  # noqa: F811
     queries.configure(wh_filled)
+    assert panel.summary(tmp_path / "none") == (
+        "1 file(s) refused and 2 row(s) refused in loaded files; 0 file(s) in quarantine; "
+        "12 practice month(s) missing from a feed; 1 KPI month(s) provisional.")
     refused = panel.refused_items()[0]
     texts = [str(item.children[1].children) for item in refused.children]
     assert texts == [" · Hospital spells · 05 Apr 2025 10:00 · Loaded, 2 row(s) refused",

@@ -97,6 +97,15 @@ def test_spc_points_by_type_with_shape_as_well_as_colour_and_gaps_for_suppressed
     assert "Jun 2026: " in last.text[at]
 
 
+def test_spc_takes_string_dtype_columns_as_the_read_side_gives_them():
+    series = _series_with_rebase()
+    series["spc_special_cause"] = series["spc_special_cause"].astype("str")  # pandas 3: NaN
+    series["period"] = series["period"].astype("str")
+    fig = spc_figure(series, EA, org_label="Alpha (A1)")
+    assert "2025-09" not in [x for t in fig.data if t.mode == "markers" for x in t.x]
+    assert list(_trace(fig, "concern").x) == ["2024-06"]
+
+
 def test_spc_annotations_meta_and_caption():
     series = _series_with_rebase()
     fig = spc_figure(series, EA, org_label="Alpha (A1)",
@@ -112,6 +121,7 @@ def test_spc_annotations_meta_and_caption():
     caption = spc_caption(series, EA, "Alpha (A1)")
     assert "Jan 2024 to Jun 2026" in caption and "recalculated 1 time(s)" in caption
     assert "Not shown: Sep 2025 (counts from 1 to 7" in caption
+    assert caption.endswith("The mean and limits come from every month, those not shown too.")
     assert "1 special cause: concern" in caption
 
 
@@ -124,7 +134,13 @@ def test_spc_with_fewer_than_13_points_has_no_limits_and_says_why():
     assert not [t for t in fig.data if t.meta in ("spc_mean", "spc_upper", "spc_lower",
                                                   "target")]
     assert "fewer than 13 months" in fig.layout.annotations[0].text
-    assert "needs at least 13 months and this series has 8" in spc_caption(series, CVD, "B")
+    assert "needs at least 13 months in a segment and this series has 8." in spc_caption(
+        series, CVD, "B")
+    # kpi.spc gives a short segment its mean but no limits: the mean alone is drawn
+    series["spc_mean"] = 5.5
+    fig = spc_figure(series, CVD, org_label="Beta (B1)")
+    assert list(_trace(fig, "spc_mean").y) == [5.5] * 8
+    assert not [t for t in fig.data if t.meta in ("spc_upper", "spc_lower")]
 
 
 def _peers(n: int, seed: int = 3) -> pd.DataFrame:
@@ -172,6 +188,9 @@ def test_funnel_curve_spans_the_denominators_and_a_big_peer_group_is_webgl():
     assert (limits["upper_998"] > limits["upper_95"]).all()
     assert limits["upper_998"].is_monotonic_decreasing  # the funnel narrows
     assert funnel_curve([], 9.0, kind="rate").empty
+    share = funnel_curve([301.0, 512.0, 698.0], 76.5, kind="proportion", multiplier=100)
+    assert share["denominator"].tolist() == share["denominator"].round().tolist()
+    assert share.notna().all().all() and {301, 698} <= set(share["denominator"])
     peers["funnel_class"] = None
     fig = funnel_figure(peers, limits, EA, month="2026-10", peer_label="England")
     assert _trace(fig, "peers").type == "scattergl"
@@ -268,3 +287,67 @@ def test_matrix_cells_carry_value_unit_rag_symbol_and_outside_mark():
     assert grid.pinned_top[0]["ea_rate__text"] == "✖ 8.61 per 1,000"
     style = grid.column_defs[1]["cellStyle"]["styleConditions"]
     assert style[2]["style"]["backgroundColor"] == theme.RAG["red"].tint
+
+
+def test_breakdown_bars_per_series_with_stars_for_suppressed_counts():
+    from dashboard.figures.breakdown import breakdown_figure
+    frame = pd.DataFrame({"reason": ["A: assessment", "E: care package", "NHS", "Both"],
+                          "days": [20.0, np.nan, 65.0, 8.0],
+                          "kind": ["Delay reason", "Delay reason", "Responsible", "Responsible"]})
+    fig = breakdown_figure(frame, category="reason", value="days", series="kind",
+                           title="t", value_title="Delayed days", meta={"chart": "breakdown"},
+                           barmode="overlay")
+    reasons, responsible, stars = fig.data
+    assert list(stars.y) == ["E: care package"] and stars.meta == "suppressed"
+    assert list(reasons.y) == ["A: assessment", "E: care package"]
+    assert list(reasons.text) == ["20", "*"] and list(responsible.x) == [65.0, 8.0]
+    assert fig.layout.barmode == "overlay" and reasons.marker.pattern.fillmode == "overlay"
+    assert reasons.marker.pattern.shape != responsible.marker.pattern.shape  # not colour alone
+
+
+def test_spc_figure_of_a_rebased_mart_series_draws_the_mart_columns(tmp_path):
+    """End to end: demo feeds loaded, an annotation recalculating limits, the mart rebuilt; the
+    figure drawn from the read side's series shows that series' columns, step included."""
+    import shutil
+    from datetime import date
+
+    from sqlalchemy import insert
+
+    from carekpi import read
+    from carekpi import warehouse as wh
+    from carekpi.migrate import upgrade
+    from carekpi.settings import Settings
+    from etl.demo import generate
+    from etl.mart import rebuild_mart
+    from etl.pipeline import run_inbox
+
+    settings = Settings(data_dir=tmp_path / "data")
+    generate(tmp_path / "demo", months=30, seed=31, end_month="2025-06")
+    for feed in ("organisations", "population", "spells"):
+        shutil.copytree(tmp_path / "demo" / feed, settings.inbox / feed)
+    engine = wh.make_engine(settings.database_url)
+    upgrade(engine)
+    today = date(2025, 7, 20)
+    assert not run_inbox(engine, settings, today=today, progress=False).failed
+    with engine.begin() as conn:
+        conn.execute(insert(wh.annotation).values(org_code="U00002", period="2024-04",
+                                                  text="Rapid response team", rebase=True))
+    rebuild_mart(engine, None, settings=settings, today=today)
+    series = read.kpi_series(engine, "ea_rate", "U00002")
+    notes = read.annotations(engine, "U00002", "ea_rate")
+    engine.dispose()
+    assert series["spc_mean"].nunique() == 2  # the rebase: two centre lines, and limits
+    assert series["spc_upper"].notna().all() and series["spc_upper"].nunique() == 2
+
+    fig = spc_figure(series, EA, org_label="Network", annotations=notes.to_dict("records"))
+    cut = series.index[series["period"] == "2024-04"][0]
+    for column in ("spc_mean", "spc_upper", "spc_lower"):
+        trace = _trace(fig, column)
+        xs = list(trace.x)
+        assert xs == [*series["period"][:cut], None, *series["period"][cut:]], column
+        assert [y for y in trace.y if y is not None] == series[column].tolist()
+    for kind in ("improvement", "concern"):
+        want = series.loc[series["spc_special_cause"] == kind, "period"].tolist()
+        drawn = [t for t in fig.data if t.meta == kind]
+        assert (list(drawn[0].x) if drawn else []) == want
+    assert [a.text for a in fig.layout.annotations] == ["Apr 2024: Rapid response team"]

@@ -202,9 +202,58 @@ def test_practice_spine_positions_come_from_the_peers_network_and_area(mart):
                                                   "area": area})
     assert row.positions == pytest.approx(want)
     assert row.practice == "7.50 per 1,000" and row.trend.startswith("Decreasing (better)")
+    assert row.peer_range == "7.50 per 1,000 (1 of 2 practices shown)"
     assert row.href == "/kpi?kpi=ea_rate&org=D&month=2026-10&peer=size"
     assert view.search == "?org=D&month=2026-10"
     assert list(view.figure.layout.meta["kpis"]) == ["ea_rate"]
     data = practice_panel.practice_data("D", MONTH)
     assert data[["org_code", "role"]].values.tolist() == [["D", "practice"], ["N1", "network"],
                                                            ["P", "area"]]
+
+
+@pytest.fixture
+def pages(monkeypatch, tmp_path):
+    """The page modules (registered on an app over an empty warehouse), with the choices of
+    the hand-made mart."""
+    import importlib
+
+    from carekpi.settings import Settings
+    from dashboard import state
+    from dashboard.app import create_app
+
+    create_app(Settings(data_dir=tmp_path))
+    coverage = pd.DataFrame({"kpi_id": ["ea_rate"], "form": ["month"], "period": [MONTH],
+                             "n_values": [10]})
+    choices = state.choices_from(coverage, ORGS[["org_code", "level", "org_name"]], ["P"])
+    monkeypatch.setattr(state, "available", lambda: choices)
+    return (importlib.import_module("dashboard.pages.kpi_detail"),
+            importlib.import_module("dashboard.pages.practice"))
+
+
+def _text(component) -> str:
+    """Every string in a Dash component tree, joined."""
+    children = getattr(component, "children", component)
+    if isinstance(children, str):
+        return children
+    if isinstance(children, (list, tuple)):
+        return " ".join(_text(c) for c in children if c is not None)
+    return _text(children) if children is not None and children is not component else ""
+
+
+def test_page_layouts_name_what_they_could_not_show(pages):
+    kpi_page, practice_page = pages
+    page = kpi_page.layout(kpi="nope", org="D", month="2026-10")
+    assert "KPI 'nope' is not a KPI of this dashboard" in _text(page)
+    page = practice_page.layout(org="N1", month="2026-10")
+    assert "North (N1) is a network, not a practice: showing Practice A (A)" in _text(page)
+
+
+def test_chart_labels_name_the_kind_and_the_title():
+    import plotly.graph_objects as go
+
+    from dashboard.panels.common import figure_label
+    fig = go.Figure(layout={"title": {"text": "Emergency admissions, Oct 2026: ranked<br>"
+                                              "<sup>Ranks 1–51 of 3,000 shown</sup>"}})
+    assert figure_label(fig, "Ranked bars") == \
+        "Ranked bars: Emergency admissions, Oct 2026: ranked Ranks 1–51 of 3,000 shown"
+    assert figure_label(go.Figure(), "Ranked bars") == "Ranked bars"

@@ -13,6 +13,7 @@ from carekpi import read
 from carekpi import warehouse as wh
 from etl.export import EXPORT_COLUMNS, export_mart
 from kpi.payment import PackageTerms, PaymentTerms
+from kpi.rollup import assign_parents
 
 # S system > P place > N1, N2 networks; A, B in N1; C in N2; D moves from N1 to N2 in 2025-02.
 ORGS = pd.DataFrame({
@@ -23,11 +24,12 @@ ORGS = pd.DataFrame({
     "open_date": [None] * 8 + [date(2025, 2, 15)],
     "close_date": [None] * 9,
 })
+# Z opens on 15 February and joins N2 that day: its February parent is the link starting in it.
 LINKS = pd.DataFrame({
-    "child_code": ["P", "N1", "N2", "A", "B", "C", "D", "D"],
-    "parent_code": ["S", "P", "P", "N1", "N1", "N2", "N1", "N2"],
-    "valid_from": [date(2020, 1, 1)] * 7 + [date(2025, 2, 1)],
-    "valid_to": [None] * 6 + [date(2025, 1, 31), None],
+    "child_code": ["P", "N1", "N2", "A", "B", "C", "D", "D", "Z"],
+    "parent_code": ["S", "P", "P", "N1", "N1", "N2", "N1", "N2", "N2"],
+    "valid_from": [date(2020, 1, 1)] * 7 + [date(2025, 2, 1), date(2025, 2, 15)],
+    "valid_to": [None] * 6 + [date(2025, 1, 31), None, None],
 })
 
 
@@ -72,6 +74,8 @@ MART = pd.DataFrame([
     _mart_row("ea_rate", "A", "2025-02", 12, 1000),
     _mart_row("ea_rate", "N1", "2025-02", 30, 3000, mart_flag_only=None),
     _mart_row("ea_rate", "N2", "2025-04", 9, 900),
+    # a month whose outcome is not known yet: a row without a value
+    _mart_row("reablement_home_91", "N2", "2025-03", None, 40),
     # a row the mart flags although neither count is small: both counts hidden
     _mart_row("ea_rate", "B", "2025-02", 10, 900, suppressed=True),
 ]).drop(columns=["mart_flag_only"])
@@ -83,7 +87,7 @@ LOADS = pd.DataFrame({
     "file_name": ["pop_2025-02.csv", "cp_2025-02.csv", "cp_2025-03.csv", "junk.xlsx",
                   "spells_2025-03.csv"],
     "content_hash": ["h1", "h2", "h3", "h4", "h5"],
-    "periods": ["2025-01,2025-02", "2025-02", "2025-03", None, "2025-03"],
+    "periods": ["2025-02,2025-03", "2025-02", "2025-03", None, "2025-02,2025-03"],
     "rows_read": [10, 10, 10, 0, 12],
     "rows_loaded": [10, 10, 10, 0, 10],
     "rows_refused": [0, 0, 0, 0, 2],
@@ -109,6 +113,7 @@ def wh_filled(warehouse):
         "admissions": [10, 3, 0, 9, 4],
         "emergency_admissions": [6, 2, 0, 5, 4],
     })
+    spells["coverage_period"], spells["coverage_org"] = spells["admission_period"], ""
     population = pd.DataFrame({
         "practice_code": ["A", "B", "C", "D", "A", "C", "D", "Z"],
         "period": ["2025-02"] * 4 + ["2025-03"] * 4,
@@ -158,11 +163,27 @@ def test_organisations_carry_current_parent_and_whether_they_have_data(wh_filled
     orgs = read.organisations(wh_filled)
     assert orgs["org_code"].tolist() == ["A", "B", "C", "D", "Z", "N1", "N2", "P", "S"]
     parents = dict(zip(orgs["org_code"], orgs["parent_code"], strict=True))
-    assert parents == {"A": "N1", "B": "N1", "C": "N2", "D": "N2", "Z": None, "N1": "P",
+    assert parents == {"A": "N1", "B": "N1", "C": "N2", "D": "N2", "Z": "N2", "N1": "P",
                        "N2": "P", "P": "S", "S": None}
     assert orgs.loc[~orgs["has_data"], "org_code"].tolist() == ["Z", "S"]
     assert read.parent_chain(orgs, "D") == ["S", "P", "N2", "D"]
     assert read.parent_chain(orgs, "S") == ["S"]
+
+
+def test_members_and_parents_in_a_month_follow_the_links_valid_then(wh_filled):
+    assert read.members_in(wh_filled, "N1", "2025-01") == ["A", "B", "D"]
+    assert read.members_in(wh_filled, "N2", "2025-01") == ["C"]
+    assert read.members_in(wh_filled, "N2", "2025-02") == ["C", "D", "Z"]  # Z from the 15th
+    assert read.parents_in(wh_filled, ["D", "Z", "S"], "2025-01") == {"D": "N1"}
+    assert read.parents_in(wh_filled, ["D", "Z", "N1"], "2025-03") == {
+        "D": "N2", "Z": "N2", "N1": "P"}
+    # the same answer as the mart's roll-up gives, month by month
+    codes = sorted(set(LINKS["child_code"]))
+    for month in ("2025-01", "2025-02", "2025-03"):
+        keys = pd.DataFrame({"org_code": codes, "period": month})
+        rolled = assign_parents(keys, LINKS, child_col="org_code")
+        assert read.parents_in(wh_filled, codes, month) == dict(
+            zip(rolled["org_code"], rolled["parent_code"], strict=True))
 
 
 def test_series_is_suppressed_at_the_exit(wh_filled):
@@ -252,11 +273,11 @@ def test_months_and_latest_months(wh_filled):
         K: "2025-03", E: "2025-03", "ea_rate": "2025-04"}
     assert read.latest_month(wh_filled) == "2025-04"
     cover = read.kpi_coverage(wh_filled)
+    # whether each KPI has a value each month (1) or only rows without one (0)
     assert cover.values.tolist() == [
-        [K, "month", "2025-01", 3], [K, "month", "2025-02", 7], [K, "month", "2025-03", 5],
-        [E, "month", "2025-03", 1], ["ea_rate", "month", "2025-02", 3],
-        ["ea_rate", "month", "2025-04", 1]]
-    assert read.latest_month(wh_filled, K) == "2025-03"
+        [K, "month", "2025-01", 1], [K, "month", "2025-02", 1], [K, "month", "2025-03", 1],
+        [E, "month", "2025-03", 1], ["ea_rate", "month", "2025-02", 1],
+        ["ea_rate", "month", "2025-04", 1], ["reablement_home_91", "month", "2025-03", 0]]
 
 
 def test_loads_refusals_and_feed_freshness(wh_filled):
@@ -269,7 +290,7 @@ def test_loads_refusals_and_feed_freshness(wh_filled):
     fresh = read.feed_freshness(wh_filled)
     assert fresh["feed"].tolist() == ["care_packages", "population", "spells"]
     assert fresh["load_id"].tolist() == [3, 1, 5]
-    assert fresh["latest_period"].tolist() == ["2025-03", "2025-02", "2025-03"]
+    assert fresh["latest_period"].tolist() == ["2025-03", "2025-03", "2025-03"]
     finished = pd.to_datetime(fresh["finished_at"], utc=True).dt.day.tolist()
     assert finished == [3, 1, 5]
 

@@ -75,7 +75,8 @@ def test_trend_words_say_better_or_worse_by_polarity():
         "Decreasing (better) over the last 5 months"
     assert theme.trend_words("increasing", "higher").startswith("Increasing (better)")
     assert theme.trend_words("no_significant_change", "higher").startswith("No significant")
-    assert theme.trend_words(None, "higher").startswith("Trend not calculated")
+    assert theme.trend_words("cannot_be_calculated", "higher").startswith("Trend not calc")
+    assert theme.trend_words(None, "higher").startswith("No trend test")
 
 
 def test_template_is_registered_and_keeps_axis_titles_inside():

@@ -14,6 +14,7 @@ import pytest
 
 from etl.demo import GenerationSummary, generate
 from etl.demo.story import PACKAGE_ELEMENTS, Story
+from tests.conftest import REQUIRE_REAL_DATA, require_or_skip
 
 END = "2024-03"
 AGE_BANDS = [f"{a}_{a + 4}" for a in range(0, 95, 5)] + ["95+"]
@@ -394,7 +395,7 @@ def test_national_scale_reproduces_the_real_geography(tmp_path: Path) -> None:
 
 def test_reference_file_matches_its_sources() -> None:
     if not REAL.exists():
-        pytest.skip(reason=f"real data folder {REAL} absent")
+        require_or_skip(f"real data folder {REAL} absent", REQUIRE_REAL_DATA)
     ref = pd.read_csv(REFERENCE, dtype=str, keep_default_na=False)
     geo = pd.read_csv(REAL / "geography" / "QOF_MAPPING_NHS_GEOGRAPHIES_2021.csv", dtype=str)
     assert set(ref["practice_code"]) == set(geo["PRACTICE_CODE"])

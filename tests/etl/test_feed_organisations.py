@@ -18,6 +18,7 @@ from etl.feeds import CANONICAL_COLUMNS
 from etl.feeds import organisations as feed
 from etl.problems import FeedError
 from etl.validate import validate_frame
+from tests.conftest import REQUIRE_REAL_DATA, require_or_skip
 
 REAL = Path(os.environ.get(
     "CAREKPI_REAL_DATA", Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"))
@@ -29,7 +30,7 @@ NATIVE = ("practice_code,practice_name,network_code,network_name,place_code,plac
 def real(relative: str) -> Path:
     path = REAL / relative
     if not path.exists():
-        pytest.skip(reason=f"real data file absent: {path}")
+        require_or_skip(f"real data file absent: {path}", REQUIRE_REAL_DATA)
     return path
 
 

@@ -13,6 +13,7 @@ from etl.feeds import CANONICAL_COLUMNS
 from etl.feeds import population as feed
 from etl.problems import FeedError
 from etl.validate import validate_frame
+from tests.conftest import REQUIRE_REAL_DATA, require_or_skip
 
 REAL = Path(os.environ.get(
     "CAREKPI_REAL_DATA", Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"))
@@ -42,7 +43,7 @@ def problems_of(frame, file="pop.csv"):
 @pytest.fixture
 def real_gp_reg_all() -> Path:
     if not GP_REG_ALL.exists():
-        pytest.skip(reason=f"real data file absent: {GP_REG_ALL}")
+        require_or_skip(f"real data file absent: {GP_REG_ALL}", REQUIRE_REAL_DATA)
     return GP_REG_ALL
 
 

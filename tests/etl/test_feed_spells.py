@@ -17,6 +17,7 @@ from etl.feeds import CANONICAL_COLUMNS, spells
 from etl.problems import FeedError
 from etl.reference import acsc_prefixes
 from etl.validate import validate_frame
+from tests.conftest import REQUIRE_REAL_DATA, require_or_skip
 
 REPO = Path(__file__).resolve().parents[2]
 REAL = Path(os.environ.get("CAREKPI_REAL_DATA", REPO.parent / "shared" / "data" / "real"))
@@ -27,7 +28,7 @@ TODAY = date(2026, 1, 15)
 
 def _need(path: Path) -> Path:
     if not path.exists():
-        pytest.skip(reason=f"real public file not present: {path}")
+        require_or_skip(f"real public file not present: {path}", REQUIRE_REAL_DATA)
     return path
 
 

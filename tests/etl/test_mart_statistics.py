@@ -1,5 +1,5 @@
-"""SPC, funnel and trend columns of the mart equal the single-series statistics applied to the
-mart's own values (an annotation's rebase included)."""
+"""SPC, funnel and trend columns of the mart equal the single-series test oracles applied to
+the mart's own values (an annotation's rebase included)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from carekpi import warehouse as wh
 from etl.demo import generate
 from etl.mart import rebuild_mart
 from etl.pipeline import run_inbox
-from kpi.funnel import classify_funnel
-from kpi.spc import xmr
-from kpi.trend import recent_trend
 from tests.etl import demo_truth
+from tests.kpi.oracles.funnel import classify_funnel
+from tests.kpi.oracles.spc import xmr
+from tests.kpi.oracles.trend import recent_trend
 
 TODAY = date(2025, 7, 20)
 

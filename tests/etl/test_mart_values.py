@@ -102,7 +102,9 @@ def expected_kpis(feeds: Path) -> pd.DataFrame:
     network_feeds = out["kpi_id"].str.match(r"dtoc_|reablement_|care_home_")
     out = out[(out["denominator"].fillna(0) > 0) & ~(network_feeds & (out["level"] == "practice"))]
     out["value"] = out["numerator"] / (out["denominator"] * out["per"]) * out["scale"]
-    return out[["kpi_id", "level", "org_code", "period", "numerator", "denominator", "value"]]
+    columns = ["kpi_id", "level", "org_code", "period", "numerator", "denominator", "value"]
+    ratios = demo_truth.standardised_ratios(feeds, _acsc())  # observed / expected x 100
+    return pd.concat([out[columns], ratios[columns]], ignore_index=True)
 
 
 @pytest.fixture
