@@ -170,6 +170,12 @@ def spell_measures(conn: Connection, periods: list[str] | None = None) -> pd.Dat
     return out
 
 
+def stay_months(conn: Connection) -> pd.DataFrame:
+    """The distinct (admission_period, discharge_period) pairs of the spells data."""
+    t = wh.spell_fact
+    return wh.read_frame(conn, select(t.c.admission_period, t.c.discharge_period).distinct())
+
+
 def care_package_measures(conn: Connection, periods: list[str] | None = None) -> pd.DataFrame:
     cp = _read(conn, wh.care_package_fact, "period", periods)
     if cp.empty:
