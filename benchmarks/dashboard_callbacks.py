@@ -212,6 +212,22 @@ def print_table(rows: list[dict]) -> None:
               f"{r['median_ms']:>9.1f}  {r['p95_ms']:>7.1f}  {r['bytes']:>9,}")
 
 
+def schema_behind(settings: Settings) -> str | None:
+    """Why the warehouse cannot be read by this version (its schema is older), or None."""
+    from alembic.script import ScriptDirectory
+
+    from carekpi.migrate import alembic_config, current_revision
+    from carekpi.warehouse import make_engine
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    current = current_revision(make_engine(settings.database_url))
+    if current == head:
+        return None
+    return (f"the warehouse {settings.database_url} is at schema revision {current}, this "
+            f"version reads {head}: run `CAREKPI_DATA_DIR={settings.data_dir} carekpi db "
+            "upgrade` (or benchmark an upgraded copy)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, required=True,
@@ -221,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
     args = parser.parse_args(argv)
     settings = Settings(data_dir=args.data_dir, warehouse_url=args.url)
+    behind = schema_behind(settings)
+    if behind:
+        parser.error(behind)
     rows = run(settings, args.repeat)
     print_table(rows)
     if args.json:

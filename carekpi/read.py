@@ -17,13 +17,12 @@ from contextlib import contextmanager
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import and_, func, literal, or_, select, union_all
+from sqlalchemy import and_, func, literal, or_, select, text, union_all
 from sqlalchemy.engine import Connection, Engine
 
 from carekpi import warehouse as wh
 from kpi.catalogue import load_catalogue
 from kpi.payment import PackageTerms, PaymentTerms, payment_view, quarter_end_values
-from kpi.rollup import assign_parents
 from kpi.suppression import SUPPRESSED, is_small
 
 Bind = Engine | Connection
@@ -326,17 +325,43 @@ def months(bind: Bind, *, kpi_id: str | None = None, org_code: str | None = None
     return _read(bind, query)["period"].tolist()
 
 
-def kpi_coverage(bind: Bind) -> pd.DataFrame:
-    """How many values each KPI has each month: kpi_id, form, period, n_values (not null).
+# Every (KPI, month) of the mart by a skip scan of the (kpi_id, period, ...) index: one seek per
+# KPI and month instead of reading millions of rows; then one probe for a value in each.
+_COVERAGE = text("""
+WITH RECURSIVE ids(kpi_id) AS (
+    SELECT MIN(kpi_id) FROM kpi_mart
+    UNION ALL
+    SELECT (SELECT MIN(m.kpi_id) FROM kpi_mart m WHERE m.kpi_id > ids.kpi_id)
+    FROM ids WHERE ids.kpi_id IS NOT NULL
+),
+months(kpi_id, period) AS (
+    SELECT ids.kpi_id, (SELECT MIN(m.period) FROM kpi_mart m WHERE m.kpi_id = ids.kpi_id)
+    FROM ids WHERE ids.kpi_id IS NOT NULL
+    UNION ALL
+    SELECT months.kpi_id, (SELECT MIN(m.period) FROM kpi_mart m
+                           WHERE m.kpi_id = months.kpi_id AND m.period > months.period)
+    FROM months WHERE months.period IS NOT NULL
+)
+SELECT months.kpi_id,
+       (SELECT m.form FROM kpi_mart m WHERE m.kpi_id = months.kpi_id
+        AND m.period = months.period LIMIT 1) AS form,
+       months.period,
+       CASE WHEN EXISTS (SELECT 1 FROM kpi_mart m WHERE m.kpi_id = months.kpi_id
+                         AND m.period = months.period AND m.value IS NOT NULL)
+            THEN 1 ELSE 0 END AS n_values
+FROM months WHERE months.period IS NOT NULL
+ORDER BY months.kpi_id, months.period
+""")
 
-    The one question here that reads the whole mart (an aggregate over every row; the dashboard
-    caches it per load): which KPIs and months can be offered at all.
+
+def kpi_coverage(bind: Bind) -> pd.DataFrame:
+    """Which KPIs have values in which months: kpi_id, form, period, n_values (1 when some
+    organisation has a value that month, 0 when its rows there have none).
+
+    n_values says whether, not how many: counting would read the whole mart (seconds at
+    national scale), while this answers from index seeks. A KPI id has one form.
     """
-    m = wh.kpi_mart
-    query = (select(m.c.kpi_id, m.c.form, m.c.period, func.count(m.c.value).label("n_values"))
-             .group_by(m.c.kpi_id, m.c.form, m.c.period)
-             .order_by(m.c.kpi_id, m.c.form, m.c.period))
-    rows = _read(bind, query)
+    rows = _read(bind, _COVERAGE)
     rows["n_values"] = rows["n_values"].astype(int)
     return rows
 
@@ -505,41 +530,52 @@ def practice_feed_months(bind: Bind, practice_code: str) -> dict[str, str | None
             for feed, period in zip(rows["feed"], rows["period"], strict=True)}
 
 
+def feed_months(bind: Bind, feeds: Sequence[str]) -> dict[str, list[str]]:
+    """The months each feed's loaded files carried ({feed: ['YYYY-MM', ...] oldest first}),
+    from the load audit (small), not from scanning the facts."""
+    e = wh.etl_load
+    loads = _read(bind, select(e.c.feed, e.c.periods).where(
+        e.c.status == "loaded", e.c.feed.in_(list(feeds))))
+    months: dict[str, set[str]] = {feed: set() for feed in feeds}
+    for feed, periods in zip(loads["feed"], loads["periods"], strict=True):
+        months[feed].update(_periods_of(periods))
+    return {feed: sorted(found) for feed, found in months.items()}
+
+
 def missing_submissions(bind: Bind, *, last_months: int = 3) -> pd.DataFrame:
-    """Practices open in a month a practice-level feed covers (some practice has rows) with no
+    """Practices open in a month a practice-level feed covers (a loaded file carried it) with no
     rows of their own, over each feed's last `last_months` months.
 
+    One NOT EXISTS probe of the fact's (practice_code, month, ...) key per open practice.
     Columns: feed, period, practice_code, org_name, parent_code (that month); by feed, period
     and practice.
     """
     o = wh.organisation
-    practices = _read(bind, select(o.c.org_code, o.c.org_name, o.c.open_date, o.c.close_date)
-                      .where(o.c.level == "practice"))
-    links = memberships(bind)
     found = []
-    for feed, (table, col) in PRACTICE_FEEDS.items():
-        month = table.c[col]
-        recent = (select(month).where(month != "").distinct().order_by(month.desc())
-                  .limit(last_months))
-        have = _read(bind, select(table.c.practice_code, month.label("period")).distinct()
-                     .where(month.in_(recent.scalar_subquery())))
-        for period in sorted(have["period"].unique()):
-            first = pd.Timestamp(f"{period}-01")
-            opened = pd.to_datetime(practices["open_date"]).fillna(first) <= first + \
-                pd.offsets.MonthEnd(0)
-            not_closed = pd.to_datetime(practices["close_date"]).fillna(first) >= first
-            open_then = practices[opened & not_closed]
-            submitted = set(have.loc[have["period"] == period, "practice_code"])
-            missing = open_then[~open_then["org_code"].isin(submitted)]
-            found.append(missing.assign(feed=feed, period=period))
+    with _connected(bind) as conn:
+        covered = feed_months(conn, list(PRACTICE_FEEDS))
+        for feed, (table, col) in PRACTICE_FEEDS.items():
+            for period in covered[feed][-last_months:] if last_months > 0 else []:
+                first = date(int(period[:4]), int(period[5:7]), 1)
+                last = (pd.Timestamp(first) + pd.offsets.MonthEnd(0)).date()
+                own_rows = select(table.c.practice_code).where(
+                    table.c.practice_code == o.c.org_code, table.c[col] == period).exists()
+                query = select(o.c.org_code.label("practice_code"), o.c.org_name).where(
+                    o.c.level == "practice",
+                    or_(o.c.open_date.is_(None), o.c.open_date <= last),
+                    or_(o.c.close_date.is_(None), o.c.close_date >= first), ~own_rows)
+                missing = wh.read_frame(conn, query)
+                if missing.empty:
+                    continue
+                parents = parents_in(conn, missing["practice_code"].tolist(), period)
+                found.append(missing.assign(feed=feed, period=period, parent_code=[
+                    parents.get(code) for code in missing["practice_code"]]))
     columns = ["feed", "period", "practice_code", "org_name", "parent_code"]
     if not found:
         return pd.DataFrame(columns=columns)
-    out = pd.concat(found, ignore_index=True).rename(columns={"org_code": "practice_code"})
-    parents = assign_parents(out[["practice_code", "period"]], links, child_col="practice_code")
-    out = out.merge(parents, on=["practice_code", "period"], how="left")
+    out = pd.concat(found, ignore_index=True)[columns]
     out["parent_code"] = out["parent_code"].astype(object).where(out["parent_code"].notna(), None)
-    return out[columns].sort_values(["feed", "period", "practice_code"]).reset_index(drop=True)
+    return out.sort_values(["feed", "period", "practice_code"]).reset_index(drop=True)
 
 
 # --- payment and export -----------------------------------------------------------------------

@@ -37,7 +37,9 @@ class PeerGroup:
 
 
 def _parents(month_rows: pd.DataFrame) -> pd.Series:
-    return month_rows.set_index("org_code")["parent_code"]
+    """Each organisation's parent that month; None (never NaN) where it has none."""
+    parents = month_rows.set_index("org_code")["parent_code"]
+    return parents.map(lambda v: v if isinstance(v, str) else None)
 
 
 def peer_group(org_code: str, month: str, peer: str, *, orgs: pd.DataFrame,

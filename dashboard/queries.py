@@ -9,6 +9,7 @@ change what they receive.
 from __future__ import annotations
 
 import copy
+import time
 from functools import lru_cache
 from typing import Any
 
@@ -20,11 +21,14 @@ from carekpi import read
 from carekpi import warehouse as wh
 
 _state: dict[str, Engine] = {}
+_key: dict = {}  # the last cache key and when it was read
+KEY_TTL_S = 1.0
 
 
 def configure(engine: Engine) -> None:
     """Point the queries at a warehouse (called once by dashboard.app.create_app)."""
     _state["engine"] = engine
+    _key.clear()
     _cached.cache_clear()
 
 
@@ -41,12 +45,20 @@ def latest_load_id() -> int:
 
 
 def cache_key() -> tuple[int, int]:
-    """(newest load id of any status, newest annotation id): a change means new answers."""
+    """(newest load id of any status, newest annotation id): a change means new answers.
+
+    Asked of the warehouse at most once a second: one page callback makes dozens of queries,
+    and loads are minutes apart.
+    """
+    checked, key = _key.get("at", -KEY_TTL_S), _key.get("key")
+    if key is not None and time.monotonic() - checked < KEY_TTL_S:
+        return key
     e, a = wh.etl_load, wh.annotation
     with _engine().connect() as conn:
         row = conn.execute(select(select(func.max(e.c.load_id)).scalar_subquery(),
                                   select(func.max(a.c.annotation_id)).scalar_subquery())).one()
-    return int(row[0] or 0), int(row[1] or 0)
+    _key.update(at=time.monotonic(), key=(int(row[0] or 0), int(row[1] or 0)))
+    return _key["key"]
 
 
 @lru_cache(maxsize=512)
@@ -98,7 +110,7 @@ def kpi_ids() -> list[str]:
 
 
 def kpi_coverage() -> pd.DataFrame:
-    """kpi_id, form, period, n_values (values not null) for every KPI and month."""
+    """kpi_id, form, period, n_values (1 when some organisation has a value that month, else 0)."""
     return _run("kpi_coverage")
 
 

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
+from dashboard.theme import month_label
 from kpi.catalogue import Kpi, get_kpi, load_catalogue
 
 DEFAULT_KPI = "ea_rate"
@@ -91,11 +92,6 @@ def kpi_label(kpi: Kpi) -> str:
         first = first[0].lower() + first[1:]
     package = PACKAGE_NAMES.get(kpi.package or "", (kpi.package or "").replace("_", " ").title())
     return f"{package}: {first}{' ' + rest if rest else ''}"
-
-
-def month_label(period: str) -> str:
-    """'2026-10' -> 'Oct 2026'."""
-    return pd.Period(period, freq="M").strftime("%b %Y")
 
 
 def choices_from(coverage: pd.DataFrame, orgs: pd.DataFrame,
@@ -189,11 +185,11 @@ def available() -> Choices:
     """The choices the warehouse holds now (worked out once per warehouse and load)."""
     from dashboard import queries  # here, so the pure functions above import no database code
 
-    return _choices_at(id(queries._engine()), queries.cache_key())
+    return _choices_at(queries._engine(), queries.cache_key())
 
 
-@lru_cache(maxsize=8)
-def _choices_at(engine_id: int, key: tuple) -> Choices:
+@lru_cache(maxsize=8)  # keyed on the engine itself (held here), so a new warehouse never hits
+def _choices_at(engine: object, key: tuple) -> Choices:
     from dashboard import queries
 
     return choices_from(queries.kpi_coverage(), queries.organisations_with_values(),

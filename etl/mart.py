@@ -34,13 +34,14 @@ from etl.measures import (
     practice_measures,
     stay_months,
 )
+from etl.standardised import standardised_measures
+from etl.targets_file import load_targets
 from kpi import intervals
 from kpi.catalogue import Kpi, load_catalogue
 from kpi.rag import rag_frame
 from kpi.rollup import rollup
 from kpi.spc import SpcSettings
 from kpi.suppression import is_small
-from kpi.targets import load_targets
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,8 @@ def all_level_counts(conn: Connection) -> pd.DataFrame:
     levels = wh.read_frame(conn, select(wh.organisation.c.org_code, wh.organisation.c.level,
                                         wh.organisation.c.close_date))
     level_of = levels.set_index("org_code")["level"]
-    base = practice_measures(conn)
+    # the standardised ratios' observed and expected counts are practice measures too
+    base = pd.concat([practice_measures(conn), standardised_measures(conn)], ignore_index=True)
     closes = pd.to_datetime(base["org_code"].map(levels.set_index("org_code")["close_date"]))
     open_then = closes.isna() | (pd.to_datetime(base["period"] + "-01") <= closes)
     # Practices only (not UNATTRIBUTED spells), and only while open.

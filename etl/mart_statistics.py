@@ -1,5 +1,6 @@
 """The mart's statistics: SPC (Making Data Count), funnel classes and recent trends, computed
-for every KPI x organisation x month at once with the batch functions of `kpi.batch`."""
+for every KPI x organisation x month at once with `kpi.spc.spc_frame`,
+`kpi.funnel.funnel_frame` and `kpi.trend.trend_frame`."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import numpy as np
 import pandas as pd
 
 from etl.measures import days_in_month
-from kpi.batch import funnel_frame, spc_frame, trend_frame
 from kpi.catalogue import Kpi
+from kpi.funnel import funnel_frame, ratio_classes
 from kpi.rollup import assign_parents
-from kpi.spc import SpcSettings
+from kpi.spc import SpcSettings, spc_frame
+from kpi.trend import trend_frame
 
 SERIES = ["org_code", "form"]  # one chart per organisation and form (month, rolling 12)
 ICONS = ("variation_icon", "assurance_icon")
@@ -56,9 +58,12 @@ def add_statistics(frame: pd.DataFrame, kpis: list[Kpi], *, membership: pd.DataF
         kind = KIND.get(kpi.interval)
         if kind is None:
             continue
-        frame.loc[rows, "funnel_class"] = funnel_frame(
-            part, by=["form", "period", "level", "_peer"], numerator="numerator",
-            denominator="_den", kind=kind, multiplier=float(kpi.multiplier))
+        if kpi.standardised_of:  # a ratio is judged by its own interval against 100 (PHE)
+            frame.loc[rows, "funnel_class"] = ratio_classes(part)
+        else:
+            frame.loc[rows, "funnel_class"] = funnel_frame(
+                part, by=["form", "period", "level", "_peer"], numerator="numerator",
+                denominator="_den", kind=kind, multiplier=float(kpi.multiplier))
         frame.loc[rows, "trend"] = trend_frame(part, by=["org_code", "form"],
                                                numerator="numerator", denominator="_den",
                                                kind=kind)

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 import pandas as pd
 from dash import html
 
-from dashboard.state import Org, kpi_label, month_label
+from dashboard.state import Org, kpi_label
+from dashboard.theme import month_label
 from kpi.catalogue import get_kpi
 
 FEED_NAMES = {

@@ -1,6 +1,6 @@
 """The Making Data Count SPC chart of one organisation's KPI series, drawn from mart columns.
 
-Draws only what the mart computed (kpi.spc via kpi.batch): mean and process limits row by row, so
+Draws only what the mart computed (kpi.spc.spc_frame): mean and process limits row by row, so
 a rebase shows as a step between separately drawn segments; special-cause points by colour AND
 shape; the target; annotations as dated vertical markers. Suppressed months are gaps.
 """
@@ -60,7 +60,7 @@ def point_types(series: pd.DataFrame) -> pd.Series:
 def _hover(series: pd.DataFrame, kpi: Kpi, kinds: pd.Series) -> list[str]:
     out = []
     for row, kind in zip(series.itertuples(index=False), kinds, strict=True):
-        notes = [theme.MDC_WORDS[kind]] if kind else []
+        notes = [theme.MDC_WORDS[kind]] if isinstance(kind, str) else []  # gaps: NaN or None
         if getattr(row, "provisional", False):
             notes.append("provisional: " + (getattr(row, "provisional_reason", None)
                                             or "more data may arrive"))

@@ -13,7 +13,7 @@ from dashboard import ids, state, theme
 from dashboard.components.download import csv_download, graph
 from dashboard.components.freshness import page_freshness
 from dashboard.components.org_picker import org_picker, org_search, picker_id
-from dashboard.panels.common import graph_style
+from dashboard.panels.common import figure_label, graph_style
 from dashboard.panels.kpi_detail import CHARTS, clicked_org, csv_for, kpi_view
 
 dash.register_page(__name__, path="/kpi", name="KPI", title="KPI · carekpi")
@@ -33,6 +33,10 @@ SERIES_COLUMN_DEFS = [
 
 
 PICKER = picker_id(ids.KPI_PICKER_PAGE)
+CHART_LABELS = ("Statistical process control chart of the KPI by month",
+                "Funnel plot: each practice's value against its size",
+                "Ranked bar chart of the practices with 95% intervals",
+                "Breakdown of the month by the categories the feed holds")
 
 
 def _control(label: str, control, control_id: str) -> html.Div:
@@ -66,18 +70,17 @@ def layout(kpi: str | None = None, org: str | None = None, month: str | None = N
         html.Div(id=ids.KPI_FRESHNESS),
         html.Div(id=ids.KPI_RATIO_LINK),
         html.Section([html.H2("Over time: Making Data Count chart"),
-                      *_chart(ids.KPI_SPC, "Statistical process control chart of the KPI by "
-                              "month", ids.KPI_CAPTION, ids.KPI_SPC_CSV)], className="panel"),
+                      *_chart(ids.KPI_SPC, CHART_LABELS[0], ids.KPI_CAPTION, ids.KPI_SPC_CSV)],
+                     className="panel"),
         html.Section([html.H2("Against peers this month"),
                       html.P(id=ids.KPI_PEER_NOTE, className="caption"),
-                      *_chart(ids.KPI_FUNNEL, "Funnel plot: each practice's value against its "
-                              "size", ids.KPI_FUNNEL_CAPTION, ids.KPI_FUNNEL_CSV),
-                      *_chart(ids.KPI_RANKED, "Ranked bar chart of the practices with 95% "
-                              "intervals", ids.KPI_RANKED_CAPTION, ids.KPI_RANKED_CSV)],
+                      *_chart(ids.KPI_FUNNEL, CHART_LABELS[1], ids.KPI_FUNNEL_CAPTION,
+                              ids.KPI_FUNNEL_CSV),
+                      *_chart(ids.KPI_RANKED, CHART_LABELS[2], ids.KPI_RANKED_CAPTION,
+                              ids.KPI_RANKED_CSV)],
                      className="panel"),
         html.Section([html.H2("Breakdown"),
-                      *_chart(ids.KPI_BREAKDOWN, "Breakdown of the month by the categories "
-                              "the feed holds", ids.KPI_BREAKDOWN_CAPTION,
+                      *_chart(ids.KPI_BREAKDOWN, CHART_LABELS[3], ids.KPI_BREAKDOWN_CAPTION,
                               ids.KPI_BREAKDOWN_CSV)], className="panel"),
         html.Section([
             html.H2("The series as a table"),
@@ -118,6 +121,7 @@ CONTROLS = [Input(ids.KPI_SELECT, "value"), Input(PICKER, "value"),
     Output(ids.KPI_FRESHNESS, "children"),
     *[Output(f"{chart}-png", "children") for chart in CHARTS],
     *[Output(chart, "style") for chart in CHARTS],
+    *[Output(f"{chart}-label", "children") for chart in CHARTS],
     *CONTROLS)
 def update_page(kpi_id, org_code, month, peer):
     view = kpi_view(kpi_id, org_code, month, peer)
@@ -125,7 +129,9 @@ def update_page(kpi_id, org_code, month, peer):
             view.peer_note, view.funnel, view.funnel_caption, view.ranked, view.ranked_caption,
             view.breakdown, view.breakdown_caption, view.table, view.ratio_link,
             _freshness(kpi_id, org_code, month), *view.pngs,
-            *[graph_style(fig) for fig in (view.spc, view.funnel, view.ranked, view.breakdown)])
+            *[graph_style(fig) for fig in (view.spc, view.funnel, view.ranked, view.breakdown)],
+            *[figure_label(fig, label) for fig, label in zip(
+                (view.spc, view.funnel, view.ranked, view.breakdown), CHART_LABELS, strict=True)])
 
 
 def _freshness(kpi_id: str | None, org_code: str | None, month: str | None):

@@ -12,12 +12,13 @@ from dashboard import ids, state, theme
 from dashboard.components.download import csv_download, graph, png_caption, png_download, send_csv
 from dashboard.components.freshness import page_freshness
 from dashboard.components.org_picker import org_picker, picker_id
-from dashboard.panels.common import breadcrumb_items, graph_style
+from dashboard.panels.common import breadcrumb_items, figure_label, graph_style
 from dashboard.panels.practice import practice_data, practice_view
 
 dash.register_page(__name__, path="/practice", name="Practice", title="Practice · carekpi")
 
 PICKER = picker_id(ids.PRACTICE_PICKER_PAGE)
+SPINE_LABEL = "Spine chart of every KPI of the practice against its peers"
 
 TABLE_HEADERS = ("KPI", "Practice", "Network", "Area", "Peers' range", "Against peers",
                  "Recent trend")
@@ -57,7 +58,7 @@ def layout(org: str | None = None, month: str | None = None, **_) -> html.Div:
             className="control month-control"),
         html.Div(id=ids.PRACTICE_FRESHNESS),
         html.Section([
-            graph(ids.PRACTICE_SPINE, "Spine chart: each KPI of the practice against its peers"),
+            graph(ids.PRACTICE_SPINE, SPINE_LABEL),
             html.P(id=ids.PRACTICE_CAPTION, className="caption"),
             html.Div([csv_download(ids.PRACTICE_CSV, "Download data (CSV)"),
                       html.Div(id=f"{ids.PRACTICE_SPINE}-png")], className="downloads"),
@@ -86,7 +87,8 @@ def _symbol(verdict: str) -> str:
           Output(ids.PRACTICE_BREADCRUMB, "children"), Output(ids.PRACTICE_SPINE, "figure"),
           Output(ids.PRACTICE_CAPTION, "children"), Output(ids.PRACTICE_TABLE, "children"),
           Output(f"{ids.PRACTICE_SPINE}-png", "children"), Output(ids.PRACTICE_SPINE, "style"),
-          Output(ids.PRACTICE_FRESHNESS, "children"),
+          Output(ids.PRACTICE_FRESHNESS, "children"), Output(f"{ids.PRACTICE_SPINE}-label",
+                                                             "children"),
           Input(PICKER, "value"), Input(ids.PRACTICE_MONTH, "value"))
 def update_page(practice, month):
     choices = state.available()
@@ -95,7 +97,8 @@ def update_page(practice, month):
                                                        theme.month_label(month)))
     return (view.search, view.heading, breadcrumb_items(practice, month),
             view.figure, view.caption, kpi_table(view.rows), png, graph_style(view.figure),
-            page_freshness(choices.orgs.get(practice), month, choices.orgs))
+            page_freshness(choices.orgs.get(practice), month, choices.orgs),
+            figure_label(view.figure, SPINE_LABEL))
 
 
 @callback(Output(ids.PRACTICE_CSV, "data"), Input(f"{ids.PRACTICE_CSV}-button", "n_clicks"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from dashboard import queries, state
 from dashboard.components.breadcrumb import breadcrumb
 from dashboard.figures.common import org_label
@@ -17,6 +19,15 @@ def graph_style(fig) -> dict:
     """The dcc.Graph style that gives a figure the height its layout asks for (a responsive
     graph otherwise keeps its container's 450 pixels and tall charts overflow)."""
     return {"height": f"{fig.layout.height or DEFAULT_GRAPH_HEIGHT}px"}
+
+
+def figure_label(fig, kind: str) -> str:
+    """A chart's accessible name: what kind of chart, then its title as plain text (the
+    title names KPI, organisation and month); the kind alone for a chart without a title."""
+    title = fig.layout.title.text if fig.layout.title else None
+    if not title:
+        return kind
+    return f"{kind}: " + " ".join(re.sub(r"<[^>]+>", " ", title).split())
 
 
 def org_name(code: str) -> str:

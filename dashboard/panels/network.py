@@ -15,7 +15,7 @@ from dashboard import queries, state, theme
 from dashboard.components.download import send_csv
 from dashboard.components.freshness import page_freshness
 from dashboard.components.kpi_tile import VARIATION_WORDS
-from dashboard.figures.common import comparison
+from dashboard.figures.common import comparison, org_label
 from dashboard.figures.matrix import OUTSIDE_CLASSES, OUTSIDE_MARK, Grid, matrix
 from dashboard.panels.common import breadcrumb_items, org_name
 from kpi.catalogue import Kpi, get_kpi, load_catalogue
@@ -58,7 +58,18 @@ def resolve_network(org: str | None) -> tuple[str | None, list[str]]:
         up = next((c for c in reversed(chain[:-1]) if c in set(nets["org_code"])), None)
         if up:
             return up, [f"{org_name(org)} is a practice: showing its network."]
-    below = [c for c in nets["org_code"] if org and org in queries.parent_chain(c)]
+    parent = dict(zip(orgs["org_code"], orgs["parent_code"], strict=True))
+
+    def under(code: str) -> bool:  # the network lies below `org` (a place or a system)
+        seen: set[str] = set()
+        while code in parent and code not in seen:
+            seen.add(code)
+            code = parent[code]
+            if code == org:
+                return True
+        return False
+
+    below = [c for c in nets["org_code"] if org and under(c)]
     if below:
         return below[0], []
     first = nets["org_code"].iloc[0]
@@ -120,18 +131,26 @@ def cell_href(cell: dict | None, network: str, month: str) -> str | None:
     return href("/kpi", kpi=kpi_id, org=org, month=month)
 
 
-def matrix_caption(network: str, month: str, grid: Grid) -> str:
-    """What the matrix shows, in words (the grid itself is also labelled)."""
+def matrix_caption(network: str, month: str, grid: Grid) -> list:
+    """What the matrix shows and its symbols, short; each KPI's definition one click away."""
     practices = len(grid.row_data)
     if not practices and not grid.pinned_top:
-        return f"No values for {org_name(network)} in {theme.month_label(month)}."
-    return (f"{len(grid.column_defs) - 1} KPIs for the {practices} practices of "
-            f"{org_name(network)} in {theme.month_label(month)}, with the network's and the "
-            f"area's own values on top. Each cell: ✔ on target, ▲ near target, ✖ off target, "
-            f"– no target; {OUTSIDE_MARK} outside the 99.8% funnel limits of its peers (a "
-            f"practice: the network's practices; the network: the area's networks); * not "
-            f"shown (counts from 1 to 7 are suppressed). Sort by any column; select a cell to "
-            f"open that KPI for that practice.")
+        return [html.P(f"No values for {org_name(network)} in {theme.month_label(month)}.")]
+    links: list = []
+    for column in grid.column_defs[1:]:
+        links += [" · " if links else "", dcc.Link(column["headerName"],
+                                                    href=f"/definitions#{column['field']}")]
+    return [
+        html.P(f"{len(grid.column_defs) - 1} KPIs for the {practices} practices of "
+               f"{org_name(network)} in {theme.month_label(month)}; the area's and the "
+               f"network's own values on top. Sort by any column; select a cell to open that "
+               f"KPI for that practice."),
+        html.P(f"✔ on target · ▲ near target · ✖ off target · – no target · {OUTSIDE_MARK} "
+               f"outside the 99.8% funnel limits of its peers (the network's practices; for the "
+               f"network, the area's networks) · * not shown: counts from 1 to 7 are "
+               f"suppressed."),
+        html.Details([html.Summary("Definitions of these KPIs"), html.P(links)]),
+    ]
 
 
 def matrix_csv(network: str, month: str) -> dict:
@@ -215,28 +234,33 @@ def changes(network: str, month: str) -> list[Change]:
         then[keys + ["variation_icon", "spc_special_cause", "funnel_class", "suppressed"]],
         on=keys, how="left", suffixes=("", "_before"))
     both = both[~both["suppressed"] & ~both["suppressed_before"].fillna(False).astype(bool)]
+    # which rows changed, found column-wise; only those are put into words
+    kind = both["row_kind"]
+    icon = (kind == "network") & both["variation_icon"].notna() & both[
+        "variation_icon_before"].notna() & (both["variation_icon"] != both["variation_icon_before"])
+    signal = kind.isin(["network", "practice"]) & both["spc_special_cause"].isin(SIGNALS) & ~both[
+        "spc_special_cause_before"].isin(SIGNALS)
+    limits = (kind == "practice") & both["funnel_class"].isin(OUTSIDE_CLASSES) & ~both[
+        "funnel_class_before"].isin(OUTSIDE_CLASSES)
+    names = dict(zip(both["org_code"], both["org_name"], strict=True))
     found: list[Change] = []
-    net = both[both["row_kind"] == "network"]
-    for r in net.itertuples(index=False):
-        if isinstance(r.variation_icon, str) and isinstance(r.variation_icon_before, str) \
-                and r.variation_icon != r.variation_icon_before:
-            found.append(Change("icon", r.org_code, r.kpi_id, (
-                f"{state.kpi_label(get_kpi(r.kpi_id))}: "
-                f"{VARIATION_WORDS.get(r.variation_icon_before, r.variation_icon_before)} → "
-                f"{VARIATION_WORDS.get(r.variation_icon, r.variation_icon)}")))
-    for r in both[both["row_kind"].isin(["network", "practice"])].itertuples(index=False):
-        if r.spc_special_cause in SIGNALS and r.spc_special_cause_before not in SIGNALS:
-            found.append(Change("signal", r.org_code, r.kpi_id, (
-                f"{org_name(r.org_code)}, {state.kpi_label(get_kpi(r.kpi_id))}: "
-                f"{theme.MDC_WORDS[r.spc_special_cause].lower()} "
-                f"({theme.format_value(r.value, get_kpi(r.kpi_id))})")))
-    for r in both[both["row_kind"] == "practice"].itertuples(index=False):
-        if r.funnel_class in OUTSIDE_CLASSES and r.funnel_class_before not in OUTSIDE_CLASSES:
-            kpi = get_kpi(r.kpi_id)
-            words = theme.COMPARISON_WORDS[comparison(r.funnel_class, kpi.polarity)].lower()
-            found.append(Change("limits", r.org_code, r.kpi_id, (
-                f"{org_name(r.org_code)}, {state.kpi_label(kpi)}: now outside the 99.8% limits "
-                f"({words}: {theme.format_value(r.value, kpi)})")))
+    for r in both[icon].itertuples(index=False):
+        found.append(Change("icon", r.org_code, r.kpi_id, (
+            f"{state.kpi_label(get_kpi(r.kpi_id))}: "
+            f"{VARIATION_WORDS.get(r.variation_icon_before, r.variation_icon_before)} → "
+            f"{VARIATION_WORDS.get(r.variation_icon, r.variation_icon)}")))
+    for r in both[signal].itertuples(index=False):
+        kpi = get_kpi(r.kpi_id)
+        found.append(Change("signal", r.org_code, r.kpi_id, (
+            f"{org_label(r.org_code, names.get(r.org_code))}, {state.kpi_label(kpi)}: "
+            f"{theme.MDC_WORDS[r.spc_special_cause].lower()} "
+            f"({theme.format_value(r.value, kpi)})")))
+    for r in both[limits].itertuples(index=False):
+        kpi = get_kpi(r.kpi_id)
+        words = theme.COMPARISON_WORDS[comparison(r.funnel_class, kpi.polarity)].lower()
+        found.append(Change("limits", r.org_code, r.kpi_id, (
+            f"{org_label(r.org_code, names.get(r.org_code))}, {state.kpi_label(kpi)}: now "
+            f"outside the 99.8% limits ({words}: {theme.format_value(r.value, kpi)})")))
     return found
 
 

@@ -54,6 +54,20 @@ def build_demo_warehouse(root: Path) -> Settings:
     return settings
 
 
+def _at_head(root: Path) -> bool:
+    """True when a kept warehouse has the newest schema (else it is built again)."""
+    from alembic.script import ScriptDirectory
+
+    from carekpi.migrate import alembic_config, current_revision
+
+    engine = make_engine(Settings(data_dir=root / "data").database_url)
+    try:
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        return current_revision(engine) == head
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory, worker_id) -> Settings:
     """Settings of the shared demo warehouse (every feed, 16 months, one refused file)."""
@@ -66,7 +80,7 @@ def demo_warehouse(tmp_path_factory, worker_id) -> Settings:
     root = shared / "browser-warehouse"
     ready = root / "ready"
     with FileLock(str(shared / "browser-warehouse.lock")):
-        if not ready.exists():
+        if not ready.exists() or not _at_head(root):
             shutil.rmtree(root, ignore_errors=True)
             root.mkdir(parents=True)
             build_demo_warehouse(root)

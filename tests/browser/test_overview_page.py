@@ -21,7 +21,7 @@ from tests.browser.conftest import save_full_page
 pytestmark = pytest.mark.browser
 
 SHORT_UNITS = {"%": "%", "per 1,000": " per 1,000", "per 100,000": " per 100,000",
-               "days": " days"}
+               "days": " days", "ratio x100": ""}
 
 
 def expected_tiles(engine, org_code: str, month: str | None = None) -> dict[str, str]:
@@ -100,22 +100,24 @@ def test_overview_tiles_picker_and_pasted_url(browser, demo_warehouse, demo_engi
     level = browser.driver.find_element(
         By.XPATH, "//div[contains(@class,'level-choice')]//label[.//span[text()='Network']]")
     level.click()
+    # The level's options arrive from the server first (Dash marks the dropdown while loading).
+    until(lambda: button.get_attribute("data-dash-is-loading") is None, timeout=30)
     # ... by keyboard alone: Enter opens the list, the search is typed, arrow and Enter choose.
     button.send_keys(Keys.ENTER)
-    search = browser.wait_for_element(".dash-dropdown-search", timeout=10)
+    search = browser.wait_for_element(".dash-dropdown-search", timeout=30)
     search.send_keys(network_name[:6])
     option = f"//*[contains(@class,'dash-dropdown-option')][contains(., '({network})')]"
     try:
         until(lambda: len(browser.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option"))
-              == 1 and browser.driver.find_elements(By.XPATH, option), timeout=15)
+              == 1 and browser.driver.find_elements(By.XPATH, option), timeout=30)
     finally:
         browser.driver.save_screenshot(str(output_dir / "overview_picker_open.png"))
     search.send_keys(Keys.ARROW_DOWN)
     browser.driver.switch_to.active_element.send_keys(Keys.ENTER)
     until(lambda: parse_qs(urlsplit(browser.driver.current_url).query).get("org") == [network],
-          timeout=15)
-    browser.wait_for_contains_text(f"#{ids.OVERVIEW_HEADING}", network, timeout=15)
-    until(lambda: _tile_values(browser) == expected_tiles(demo_engine, network), timeout=15)
+          timeout=30)
+    browser.wait_for_contains_text(f"#{ids.OVERVIEW_HEADING}", network, timeout=30)
+    until(lambda: _tile_values(browser) == expected_tiles(demo_engine, network), timeout=30)
     crumbs = browser.find_element(f"#{ids.OVERVIEW_BREADCRUMB}").text
     assert area in crumbs and network in crumbs
     browser.driver.save_screenshot(str(output_dir / "overview_network_picked.png"))
@@ -124,7 +126,7 @@ def test_overview_tiles_picker_and_pasted_url(browser, demo_warehouse, demo_engi
     browser.driver.get(browser.server_url + f"/?org={network}&month=2026-05")
     browser.wait_for_contains_text(f"#{ids.OVERVIEW_HEADING}", network, timeout=30)
     until(lambda: _tile_values(browser) == expected_tiles(demo_engine, network, "2026-05"),
-          timeout=15)
+          timeout=30)
     assert browser.find_element("#tile-ea_rate .tile-period").text == "May 2026"
     assert "Showing May 2026." in browser.find_element(f"#{ids.OVERVIEW_FRESHNESS}").text
     assert browser.find_element(".org-search .dash-dropdown-value").text.endswith(f"({network})")

@@ -66,7 +66,7 @@ def test_shell_language_404_bad_values_definitions_and_png(browser, demo_warehou
     button = browser.driver.find_element(By.CSS_SELECTOR, ".download button[id*='png-button']")
     button.click()
     folder = Path(browser.download_path)
-    until(lambda: [p for p in folder.glob("*.png")], timeout=20)
+    until(lambda: [p for p in folder.glob("*.png")], timeout=40)
     time.sleep(0.5)  # let Chromium finish writing
     png = next(folder.glob("*.png"))
     assert _png_size(png) == (1400, 800)
@@ -76,13 +76,13 @@ def test_shell_language_404_bad_values_definitions_and_png(browser, demo_warehou
     # Definitions: every KPI name lands on its anchor; no raw HTML shown; axe clean.
     browser.driver.get(base + "/definitions#cp_diabetes_smoking_status")
     until(lambda: browser.driver.execute_script("return document.activeElement.id")
-          == "cp_diabetes_smoking_status", timeout=20)
+          == "cp_diabetes_smoking_status", timeout=40)
     body = browser.driver.find_element(By.TAG_NAME, "body").text
     assert "<!--" not in body and "<a id" not in body
     assert "Diabetes: smoking status" in browser.find_element("#cp_diabetes_smoking_status").text
     browser.driver.save_screenshot(str(output_dir / "definitions_anchor.png"))
     assert axe_violations(browser.driver) == [], describe(axe_violations(browser.driver))
     browser.driver.get(base + "/definitions")
-    browser.wait_for_element("#ea_rate", timeout=20)
+    browser.wait_for_element("#ea_rate", timeout=40)
     save_full_page(browser.driver, output_dir / "definitions_full.png")
     assert browser.get_logs() == [], browser.get_logs()

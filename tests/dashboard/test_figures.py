@@ -97,6 +97,15 @@ def test_spc_points_by_type_with_shape_as_well_as_colour_and_gaps_for_suppressed
     assert "Jun 2026: " in last.text[at]
 
 
+def test_spc_takes_string_dtype_columns_as_the_read_side_gives_them():
+    series = _series_with_rebase()
+    series["spc_special_cause"] = series["spc_special_cause"].astype("str")  # pandas 3: NaN
+    series["period"] = series["period"].astype("str")
+    fig = spc_figure(series, EA, org_label="Alpha (A1)")
+    assert "2025-09" not in [x for t in fig.data if t.mode == "markers" for x in t.x]
+    assert list(_trace(fig, "concern").x) == ["2024-06"]
+
+
 def test_spc_annotations_meta_and_caption():
     series = _series_with_rebase()
     fig = spc_figure(series, EA, org_label="Alpha (A1)",

@@ -246,3 +246,14 @@ def test_page_layouts_name_what_they_could_not_show(pages):
     assert "KPI 'nope' is not a KPI of this dashboard" in _text(page)
     page = practice_page.layout(org="N1", month="2026-10")
     assert "North (N1) is a network, not a practice: showing Practice A (A)" in _text(page)
+
+
+def test_chart_labels_name_the_kind_and_the_title():
+    import plotly.graph_objects as go
+
+    from dashboard.panels.common import figure_label
+    fig = go.Figure(layout={"title": {"text": "Emergency admissions, Oct 2026: ranked<br>"
+                                              "<sup>Ranks 1–51 of 3,000 shown</sup>"}})
+    assert figure_label(fig, "Ranked bars") == \
+        "Ranked bars: Emergency admissions, Oct 2026: ranked Ranks 1–51 of 3,000 shown"
+    assert figure_label(go.Figure(), "Ranked bars") == "Ranked bars"

@@ -74,6 +74,8 @@ MART = pd.DataFrame([
     _mart_row("ea_rate", "A", "2025-02", 12, 1000),
     _mart_row("ea_rate", "N1", "2025-02", 30, 3000, mart_flag_only=None),
     _mart_row("ea_rate", "N2", "2025-04", 9, 900),
+    # a month whose outcome is not known yet: a row without a value
+    _mart_row("reablement_home_91", "N2", "2025-03", None, 40),
     # a row the mart flags although neither count is small: both counts hidden
     _mart_row("ea_rate", "B", "2025-02", 10, 900, suppressed=True),
 ]).drop(columns=["mart_flag_only"])
@@ -85,7 +87,7 @@ LOADS = pd.DataFrame({
     "file_name": ["pop_2025-02.csv", "cp_2025-02.csv", "cp_2025-03.csv", "junk.xlsx",
                   "spells_2025-03.csv"],
     "content_hash": ["h1", "h2", "h3", "h4", "h5"],
-    "periods": ["2025-01,2025-02", "2025-02", "2025-03", None, "2025-03"],
+    "periods": ["2025-02,2025-03", "2025-02", "2025-03", None, "2025-02,2025-03"],
     "rows_read": [10, 10, 10, 0, 12],
     "rows_loaded": [10, 10, 10, 0, 10],
     "rows_refused": [0, 0, 0, 0, 2],
@@ -111,6 +113,7 @@ def wh_filled(warehouse):
         "admissions": [10, 3, 0, 9, 4],
         "emergency_admissions": [6, 2, 0, 5, 4],
     })
+    spells["coverage_period"], spells["coverage_org"] = spells["admission_period"], ""
     population = pd.DataFrame({
         "practice_code": ["A", "B", "C", "D", "A", "C", "D", "Z"],
         "period": ["2025-02"] * 4 + ["2025-03"] * 4,
@@ -270,11 +273,11 @@ def test_months_and_latest_months(wh_filled):
         K: "2025-03", E: "2025-03", "ea_rate": "2025-04"}
     assert read.latest_month(wh_filled) == "2025-04"
     cover = read.kpi_coverage(wh_filled)
+    # whether each KPI has a value each month (1) or only rows without one (0)
     assert cover.values.tolist() == [
-        [K, "month", "2025-01", 3], [K, "month", "2025-02", 7], [K, "month", "2025-03", 5],
-        [E, "month", "2025-03", 1], ["ea_rate", "month", "2025-02", 3],
-        ["ea_rate", "month", "2025-04", 1]]
-    assert read.latest_month(wh_filled, K) == "2025-03"
+        [K, "month", "2025-01", 1], [K, "month", "2025-02", 1], [K, "month", "2025-03", 1],
+        [E, "month", "2025-03", 1], ["ea_rate", "month", "2025-02", 1],
+        ["ea_rate", "month", "2025-04", 1], ["reablement_home_91", "month", "2025-03", 0]]
 
 
 def test_loads_refusals_and_feed_freshness(wh_filled):
@@ -287,7 +290,7 @@ def test_loads_refusals_and_feed_freshness(wh_filled):
     fresh = read.feed_freshness(wh_filled)
     assert fresh["feed"].tolist() == ["care_packages", "population", "spells"]
     assert fresh["load_id"].tolist() == [3, 1, 5]
-    assert fresh["latest_period"].tolist() == ["2025-03", "2025-02", "2025-03"]
+    assert fresh["latest_period"].tolist() == ["2025-03", "2025-03", "2025-03"]
     finished = pd.to_datetime(fresh["finished_at"], utc=True).dt.day.tolist()
     assert finished == [3, 1, 5]
 

@@ -164,3 +164,31 @@ def test_a_2019_national_workbook_loads_with_its_authorities_named(warehouse, na
     assert "Loaded, with 2 row(s) set aside" in report.read_text()
     shown = describe_status(warehouse, settings).splitlines()
     assert f"      {audit.error_summary}" in shown  # what `carekpi etl status` prints
+
+
+def test_a_2019_edition_with_an_average_per_day_block(warehouse, tmp_path):
+    """Later editions repeat NHS / Social Care / Both as delayed beds per day: the first block,
+    delayed days, is the one loaded."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "LA - by responsible org"
+    sheet["B2"], sheet["C2"] = "Title:", "Delayed Transfers of Care, England"
+    sheet["B5"], sheet["C5"] = "Period:", "November 2019"
+    labels = ["Region", "ONS Geography", "Code", "Name", "NHS", "Social Care", "Both", "Total",
+              "NHS", "Social Care", "Both", "Total"]
+    rows = [["-", "-", "-", "England", 90, 60, 30, 180, 3.0, 2.0, 1.0, 6.0],
+            ["South West", "E06000058", "", "Bournemouth, Christchurch and Poole", 60, 30, 0, 90,
+             2.0, 1.0, 0.0, 3.0],
+            ["South West", "E06000059", "", "Dorset", 30, 30, 30, 90, 1.0, 1.0, 1.0, 3.0]]
+    for j, label in enumerate(labels, start=2):
+        sheet.cell(row=14, column=j, value=label)
+    for i, row in enumerate(rows, start=15):
+        for j, value in enumerate(row, start=2):
+            sheet.cell(row=i, column=j, value=value)
+    path = tmp_path / "LA_DTOC_Nov_19.xlsx"
+    book.save(path)
+    result = _load(warehouse, path, tmp_path)
+    assert (result.status, result.problems) == ("loaded", [])
+    assert _facts(warehouse) == {("E06000058", "2019-11"): (60, 30, 0),
+                                 ("E06000059", "2019-11"): (30, 30, 30)}
+    assert _places(warehouse)["E06000059"] == ("Dorset", date(2019, 4, 1), None)

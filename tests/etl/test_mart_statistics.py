@@ -1,6 +1,6 @@
-"""SPC, funnel and trend columns of the mart equal the single-series statistics applied to the
-mart's own values (an annotation's rebase included); each month's icons are those judged with
-the data up to that month."""
+"""SPC, funnel and trend columns of the mart equal the single-series test oracles applied to
+the mart's own values (an annotation's rebase included); each month's icons are those
+judged with the data up to that month."""
 
 from __future__ import annotations
 
@@ -18,10 +18,11 @@ from etl.mart import rebuild_mart
 from etl.mart_statistics import as_judged_icons
 from etl.pipeline import run_inbox
 from kpi.catalogue import load_catalogue
-from kpi.funnel import classify_funnel
-from kpi.spc import SpcSettings, xmr
-from kpi.trend import recent_trend
+from kpi.spc import SpcSettings
 from tests.etl import demo_truth
+from tests.kpi.oracles.funnel import classify_funnel
+from tests.kpi.oracles.spc import xmr
+from tests.kpi.oracles.trend import recent_trend
 
 TODAY = date(2025, 7, 20)
 REBASE = ("U00002", "2024-10")  # a service starts in one network: limits recalculated

@@ -136,8 +136,11 @@ def expected_kpis(feeds: Path) -> pd.DataFrame:
     out = out[(out["denominator"].fillna(0) > 0) & ~(network_feeds & (out["level"] == "practice"))]
     out["value"] = out["numerator"] / (out["denominator"] * out["per"]) * out["scale"]
     out["form"] = np.where(out["kpi_id"].str.endswith("_12m"), "rolling12", "month")
-    return out[["kpi_id", "level", "org_code", "period", "form", "numerator", "denominator",
-                "value", "spread", "per", "scale"]]
+    columns = ["kpi_id", "level", "org_code", "period", "form", "numerator", "denominator",
+               "value", "spread", "per", "scale"]
+    ratios = demo_truth.standardised_ratios(feeds, _acsc()).assign(  # observed / expected x 100
+        form="month", spread=np.nan, per=1, scale=100)
+    return pd.concat([out[columns], ratios[columns]], ignore_index=True)
 
 
 def _peer_of(rows: pd.DataFrame, feeds: Path) -> pd.Series:
@@ -227,12 +230,14 @@ def test_mart_values_equal_independent_calculation(mart, demo_feeds):
                                    err_msg=column)
     # every other exported column, against its own independent calculation: first those of
     # the row alone (intervals, target, RAG, flags), then those of the series and peers
-    rows = expected_row_columns(expected)
-    _assert_columns_equal(rows.merge(got, on=keys, suffixes=("", "_mart")), len(expected),
+    # (the standardised ratios: values above; limits and funnel in test_mart_standardised.py)
+    plain = expected[~expected["kpi_id"].str.endswith("_sr")]
+    rows = expected_row_columns(plain)
+    _assert_columns_equal(rows.merge(got, on=keys, suffixes=("", "_mart")), len(plain),
                           ROW_COLUMNS)
     truth = expected_series_columns(rows, demo_feeds).merge(got, on=keys,
                                                             suffixes=("", "_mart"))
-    _assert_columns_equal(truth, len(expected), SERIES_COLUMNS)
+    _assert_columns_equal(truth, len(plain), SERIES_COLUMNS)
     # the demo exercises them: verdicts, signals, classes, trends and provisional months
     assert {"common_cause", "improvement_high"} <= set(truth["variation_icon"].dropna())
     assert {"above_998", "within"} <= set(truth["funnel_class"].dropna())
