@@ -3,8 +3,9 @@ suppression, provisional reasons, SPC (full chart and each month's verdicts), fu
 recent trends.
 
 Intervals, RAG and suppression are written here from their formulas (scipy quantiles); SPC,
-funnel and trend use the single-series test oracles (tests/kpi/oracles: xmr, classify_funnel,
-recent_trend) on each series or group, never the vectorised path the mart uses.
+funnel and trend use the single-series test oracles of tests/kpi/oracles (xmr, classify_funnel,
+recent_trend) on each series or group, never the grouped path (kpi.spc.spc_frame and friends)
+the mart uses.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""SPC, funnel and trend columns of the mart equal the single-series test oracles applied to
-the mart's own values (an annotation's rebase included); each month's icons are those
-judged with the data up to that month."""
+"""SPC, funnel and trend columns of the mart equal the single-series test oracles applied to the
+mart's own values (an annotation's rebase included); each month's icons are those judged with
+the data up to that month."""
 
 from __future__ import annotations
 
