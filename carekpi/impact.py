@@ -12,6 +12,7 @@ from sqlalchemy import select
 from carekpi import read
 from carekpi import warehouse as wh
 from kpi.impact import COUNT_KPIS, ImpactError, Tariff, estimate_impact, suppress_impact
+from kpi.suppression import SUPPRESSED
 
 PEER_COLUMNS = ("org_code", "org_name", "role", "month", "value")
 
@@ -95,3 +96,17 @@ def _value_scale(rows: pd.DataFrame) -> pd.Series:
     usable = usable[usable["numerator"] > 0]
     ratio = usable["value"] * usable["denominator"] / usable["numerator"]
     return ratio.groupby(usable["period"]).median()
+
+
+def impact_csv(impact: pd.DataFrame) -> pd.DataFrame:
+    """What a CSV of the impact writes: one row per month, figures rounded to one decimal
+    (pounds to whole pounds), the suppressed ones '*'."""
+    out = impact.round(1)
+    out["cumulative_cost"] = impact["cumulative_cost"].round(0)
+    rows = out["suppressed"]
+    for column in ("actual", "difference", "cumulative_difference", "cumulative_lower",
+                   "cumulative_upper", "cumulative_cost"):
+        hidden = rows & out[column].isna() & (out["phase"] == "programme"
+                                              if column.startswith("cumulative") else True)
+        out[column] = out[column].astype(object).where(~hidden, SUPPRESSED)
+    return out
