@@ -20,10 +20,11 @@ ROLES = ("practice", "network", "area")
 
 
 def spine_kpis(available: list[str]) -> list[Kpi]:
-    """Headline monthly KPIs reported for practices that have values, in catalogue order."""
+    """Headline monthly KPIs reported for practices that have values, in catalogue order (a
+    standardised ratio is a way to compare its crude KPI, not a spine row of its own)."""
     held = set(available)
     return [k for k in load_catalogue() if k.id in held and not k.drilldown_of
-            and not k.rolling_of and "practice" in k.levels]
+            and not k.rolling_of and not k.standardised_of and "practice" in k.levels]
 
 
 def _value_of(rows: pd.DataFrame, code: str | None) -> pd.Series | None:
@@ -64,8 +65,11 @@ def spine_rows(practice: str, month: str, kpis: list[Kpi], group: peers.PeerGrou
     rows = []
     month_rows = {role: queries.org_month(code, month) for role, code in
                   (("network", network), ("area", area)) if code}
+    # every spine KPI of the peers in one read (not the whole country's month per KPI)
+    peer_rows = queries.orgs_month(group.codes, tuple(k.id for k in kpis), month)
     for kpi in kpis:
-        points = peers.compare(kpi, month, group, curve=False).points
+        points = peers.compare(kpi, month, group, curve=False,
+                               rows=peer_rows[peer_rows["kpi_id"] == kpi.id]).points
         mine = _value_of(points, practice)
         own = {"practice": mine} | {
             role: _value_of(frame[(frame["kpi_id"] == kpi.id) & (frame["form"] == "month")],
