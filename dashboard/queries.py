@@ -19,6 +19,7 @@ from cachelib import BaseCache
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from carekpi import impact as impact_read
 from carekpi import read
 from carekpi import warehouse as wh
 from dashboard import cache as shared
@@ -69,13 +70,19 @@ def cache_key() -> tuple[int, int, int]:
     return _key["key"]
 
 
+def _function(name: str) -> Any:
+    """carekpi.read's function `name`, or carekpi.impact's for a name 'impact.<function>'."""
+    module, _, function = name.rpartition(".")
+    return getattr(impact_read if module == "impact" else read, function)
+
+
 def _run(name: str, *args, **kwargs) -> Any:
     call = repr((_state["namespace"], cache_key(), name, args, sorted(kwargs.items())))
     key = "q:" + hashlib.sha256(call.encode()).hexdigest()
     result = shared.get(_state["cache"], key)
     if result is None:
         with _engine().connect() as conn:
-            result = getattr(read, name)(conn, *args, **kwargs)
+            result = _function(name)(conn, *args, **kwargs)
         shared.put(_state["cache"], key, result)
     return result.copy() if isinstance(result, pd.DataFrame) else copy.copy(result)
 
@@ -243,3 +250,15 @@ def refused_loads(limit: int = 200) -> pd.DataFrame:
 def missing_submissions(last_months: int = 3) -> pd.DataFrame:
     """feed, period, practice_code, org_name, parent_code of practices missing a month."""
     return _run("missing_submissions", last_months=last_months)
+
+
+# --- programme impact -------------------------------------------------------------------------
+def programme_impact(kpi_id: str, org_code: str, start: str, tariff) -> pd.DataFrame:
+    """Actual against the projected baseline by month (kpi.impact.COLUMNS, suppressed); raises
+    kpi.impact.ImpactError for a question the model cannot answer."""
+    return _run("impact.programme_impact", kpi_id, org_code, start, tariff)
+
+
+def peer_values(kpi_id: str, org_code: str) -> pd.DataFrame:
+    """The KPI by month for the organisation, its peers and England (carekpi.impact)."""
+    return _run("impact.peer_values", kpi_id, org_code)
