@@ -12,12 +12,13 @@ from flask import request
 from carekpi.settings import Settings
 from carekpi.warehouse import make_engine
 from dashboard import queries, runtime
+from dashboard.report import register_report_route
 
 ROOT = Path(__file__).resolve().parents[1]
 # Nav order: the questions of dashboard.md, most asked first; pages not listed follow.
 NAV_ORDER = ("/", "/network", "/kpi", "/practice", "/data-quality", "/definitions")
 # Paths served besides the pages: Dash's internals (all start with '/_'), static files, health.
-_SERVED_PREFIXES = ("/_", "/assets/", "/healthz")
+_SERVED_PREFIXES = ("/_", "/assets/", "/healthz", "/report.html")
 
 INDEX = """<!DOCTYPE html>
 <html lang="en-GB">
@@ -70,7 +71,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     """The dashboard bound to the settings' warehouse (read-only)."""
     settings = settings or Settings()
     runtime.configure(settings)
-    queries.configure(make_engine(settings.database_url))
+    engine = make_engine(settings.database_url)
+    queries.configure(engine)
     app = dash.Dash(
         __name__,
         use_pages=True,
@@ -106,6 +108,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         except Exception as exc:  # report, never crash: this is what monitoring polls
             return {"warehouse": "unreachable", "error": str(exc)}, 503
 
+    register_report_route(app.server, engine)
     return app
 
 
