@@ -100,3 +100,51 @@ def test_the_app_offers_the_pack_for_download(browser, demo_warehouse, server_po
         assert "attachment" in answer.headers["Content-Disposition"]
     assert all(f'id="spc-{k}"' in body for k in pack.kpi_ids)
     assert browser.find_element(f"#{ids.OVERVIEW_RED_RED}")
+
+
+def test_carekpi_report_writes_the_pack_and_names_mistakes(demo_warehouse, tmp_path):
+    from click.testing import CliRunner
+
+    from carekpi.cli import cli
+
+    env = {"CAREKPI_DATA_DIR": str(demo_warehouse.data_dir)}
+    out = tmp_path / "pack.html"
+    done = CliRunner().invoke(cli, ["report", "--month", END_MONTH, "--out", str(out)], env=env)
+    assert done.exit_code == 0, done.output
+    assert re.fullmatch(r"wrote .*pack\.html: \d+ KPIs, [\d.]+ MB in [\d.]+ s\n", done.output)
+    assert 'id="spc-ea_rate"' in out.read_text(encoding="utf-8")
+    bad = CliRunner().invoke(cli, ["report", "--month", "2026-13", "--out", str(out)], env=env)
+    assert bad.exit_code == 2 and "'2026-13' is not a month written YYYY-MM" in bad.output
+    unknown = CliRunner().invoke(cli, ["report", "--month", END_MONTH, "--org", "NOPE",
+                                       "--out", str(out)], env=env)
+    assert unknown.exit_code == 1 and "no organisation 'NOPE' in the warehouse" in unknown.output
+    assert "Traceback" not in unknown.output
+
+
+def test_annotations_propose_offers_shift_starts_and_changes_nothing(demo_warehouse, demo_engine,
+                                                                     tmp_path):
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from carekpi.cli import cli
+    from dashboard.proposals import propose_rebases
+
+    area = default_org(demo_engine)
+    before = read.every_annotation(demo_engine)
+    proposals = propose_rebases(demo_engine, area)
+    env = {"CAREKPI_DATA_DIR": str(demo_warehouse.data_dir)}
+    out = tmp_path / "annotations.csv"
+    done = CliRunner().invoke(cli, ["annotations", "propose", "--org", area, "--out", str(out)],
+                              env=env)
+    assert done.exit_code == 0, done.output
+    for row in proposals.itertuples(index=False):
+        assert f"{row.kpi_id}: rebase at {row.period}" in done.output
+        series = read.kpi_series(demo_engine, row.kpi_id, area)
+        mean = series["spc_mean"].iloc[-1]
+        after = series[series["period"] >= row.period]["value"].dropna()
+        side = 1 if after.iloc[-1] > mean else -1
+        assert len(after) >= 7 and ((after - mean) * side > 0).all()  # a run on one side
+    written = pd.read_csv(out) if len(proposals) else None
+    if written is not None:
+        assert len(written) == len(before) + len(proposals)  # the others are kept
+    assert read.every_annotation(demo_engine).equals(before)  # never rebased by itself
