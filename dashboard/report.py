@@ -117,7 +117,7 @@ def _tile(kpi: Kpi, series: pd.DataFrame, month: str) -> tuple[str, dict, object
     note = f"<p>{_e(text.provisional_note)}</p>" if text.provisional_note else ""
     tile = (f'<div class="tile" id="tile-{kpi.id}"><h3>{_e(kpi.title)}</h3>'
             f'<div><span class="value">{_e(text.value)}</span> {_e(unit_words(kpi))}</div>'
-            f"<div>{_e(rag)} · {_e(text.target or 'no target')} · {_e(text.period)}</div>"
+            f"<div>{' · '.join(_e(t) for t in (rag, text.target, text.period) if t)}</div>"
             f"{note}<ul>{items}</ul>{why}</div>")
     return tile, shown, shift
 
