@@ -11,11 +11,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from carekpi import read
 from dashboard import ids
 from dashboard.report import build_board_pack, default_org, headline_kpis
+from kpi.catalogue import get_kpi
 from tests.browser.conftest import END_MONTH
 
 pytestmark = pytest.mark.browser
@@ -123,7 +125,6 @@ def test_carekpi_report_writes_the_pack_and_names_mistakes(demo_warehouse, tmp_p
 
 def test_annotations_propose_offers_shift_starts_and_changes_nothing(demo_warehouse, demo_engine,
                                                                      tmp_path):
-    import pandas as pd
     from click.testing import CliRunner
 
     from carekpi.cli import cli
@@ -148,3 +149,46 @@ def test_annotations_propose_offers_shift_starts_and_changes_nothing(demo_wareho
     if written is not None:
         assert len(written) == len(before) + len(proposals)  # the others are kept
     assert read.every_annotation(demo_engine).equals(before)  # never rebased by itself
+
+
+def test_red_red_equals_a_direct_reading_of_the_mart(pack, demo_engine):
+    area = default_org(demo_engine)
+    found = read.red_red(demo_engine, area, END_MONTH)
+    rows = read.mart_rows(demo_engine, from_month=END_MONTH, to_month=END_MONTH)
+    rows = rows[rows["level"].isin(["network", "practice"]) & (rows["form"] == "month")]
+    expected = set()
+    for r in rows.itertuples(index=False):
+        kpi = get_kpi(r.kpi_id)
+        if kpi.drilldown_of or r.suppressed or pd.isna(r.value):
+            continue
+        bad = "above" if kpi.polarity == "lower" else "below"
+        worse = (str(r.variation_icon).startswith("concern")
+                 or r.trend == ("increasing" if kpi.polarity == "lower" else "decreasing"))
+        if r.funnel_class == f"{bad}_998" and worse:
+            expected.add((r.kpi_id, r.org_code))
+    assert set(zip(found["kpi_id"], found["org_code"], strict=True)) == expected
+    assert expected  # the demo has some, so the pack's list is not empty by accident
+    for code in found["org_code"]:
+        assert f"<td>{code}</td>" in pack.html
+
+
+def test_a_practice_named_in_a_sentence_has_a_shown_value(pack, demo_engine):
+    summary = re.search(r'<ul id="summary">(.*?)</ul>', pack.html, re.S).group(1)
+    for kpi_id, sentence in zip(pack.kpi_ids, re.findall(r"<li>(.*?)</li>", summary),
+                                strict=True):
+        named = re.findall(r"\((Y\d+)\)", sentence)
+        month = read.kpi_month(demo_engine, kpi_id, END_MONTH, "practice").set_index("org_code")
+        for code in named:
+            assert not month.at[code, "suppressed"] and pd.notna(month.at[code, "value"])
+        hidden = month[month["suppressed"]].index
+        assert not any(f"({code})" in sentence for code in hidden)
+
+
+def test_the_report_route_refuses_a_bad_month_in_words(demo_warehouse):
+    from dashboard.app import create_app
+
+    client = create_app(demo_warehouse).server.test_client()
+    bad = client.get("/report.html?month=2026-13")
+    assert bad.status_code == 400 and "month must be written YYYY-MM" in bad.get_data(True)
+    unknown = client.get(f"/report.html?month={END_MONTH}&org=NOPE")
+    assert unknown.status_code == 400 and "no organisation 'NOPE'" in unknown.get_data(True)
