@@ -1,10 +1,12 @@
-"""Benchmark: the whole-mart statistics of kpi.batch at national-like sizes, against a loop.
+"""Benchmark: the whole-mart statistics (spc_frame, funnel_frame, trend_frame) at national-like
+sizes, against a loop.
 
 National scale (design.md): 6,571 practices × about 50 KPIs = 330,000 series of up to 60
 months. This times each batch function on a synthetic long frame (by default 50,000 series ×
 36 months for SPC and trend, and one national month per KPI for funnels: 50 KPIs × 6,571
-practices, compared nationally and within 1,252 networks), times the single-series function
-in a plain loop over a sample of groups, and extrapolates both to national size:
+practices, compared nationally and within 1,252 networks), times the single-series test
+oracle (tests/kpi/oracles) in a plain loop over a sample of groups, and extrapolates both to
+national size:
 
     .venv/bin/python benchmarks/stats_batch.py [--series 50000] [--months 36] [--loop 500]
 """
@@ -20,10 +22,12 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from kpi.batch import funnel_frame, spc_frame, trend_frame
-from kpi.funnel import classify_funnel
-from kpi.spc import xmr
-from kpi.trend import recent_trend
+from kpi.funnel import funnel_frame
+from kpi.spc import spc_frame
+from kpi.trend import trend_frame
+from tests.kpi.oracles.funnel import classify_funnel
+from tests.kpi.oracles.spc import xmr
+from tests.kpi.oracles.trend import recent_trend
 
 PRACTICES, NETWORKS, KPIS = 6_571, 1_252, 50  # design.md "Scale"
 NATIONAL_SERIES = PRACTICES * KPIS

@@ -185,11 +185,11 @@ def available() -> Choices:
     """The choices the warehouse holds now (worked out once per warehouse and load)."""
     from dashboard import queries  # here, so the pure functions above import no database code
 
-    return _choices_at(id(queries._engine()), queries.cache_key())
+    return _choices_at(queries._engine(), queries.cache_key())
 
 
-@lru_cache(maxsize=8)
-def _choices_at(engine_id: int, key: tuple) -> Choices:
+@lru_cache(maxsize=8)  # keyed on the engine itself (held here), so a new warehouse never hits
+def _choices_at(engine: object, key: tuple) -> Choices:
     from dashboard import queries
 
     return choices_from(queries.kpi_coverage(), queries.organisations_with_values(),

@@ -99,7 +99,7 @@ def contrast_ratio(foreground: str, background: str) -> float:
 
 _PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _SHORT_UNITS = {"%": "%", "per 1,000": " per 1,000", "per 100,000": " per 100,000",
-                "days": " days"}
+                "days": " days", "ratio x100": ""}
 
 
 def unit_text(kpi: Kpi) -> str:
@@ -108,6 +108,8 @@ def unit_text(kpi: Kpi) -> str:
         return f"% of {kpi.denominator}"
     if kpi.unit == "days":
         return "days"
+    if kpi.unit == "ratio x100":
+        return "ratio x 100 of observed to expected (100: as expected for the age and sex mix)"
     if kpi.per_day_of_month:
         span = "a day"
     elif kpi.window_months > 1:

@@ -18,15 +18,30 @@ from sqlalchemy.engine import Connection, Engine
 from carekpi import warehouse as wh
 from carekpi.settings import Settings
 from etl.annotations import rebase_points
+from etl.incomplete_inputs import (
+    DISCHARGE_MEASURES,
+    join_reasons,
+    missing_submission_reason,
+    missing_submissions,
+    outcome_reasons,
+    stay_lookback_reasons,
+)
 from etl.mart_statistics import add_statistics
-from etl.measures import cp_measure, days_in_month, network_measures, practice_measures
+from etl.measures import (
+    cp_measure,
+    days_in_month,
+    network_measures,
+    practice_measures,
+    stay_months,
+)
+from etl.standardised import standardised_measures
+from etl.targets_file import load_targets
 from kpi import intervals
 from kpi.catalogue import Kpi, load_catalogue
 from kpi.rag import rag_frame
 from kpi.rollup import rollup
 from kpi.spc import SpcSettings
 from kpi.suppression import is_small
-from kpi.targets import load_targets
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +72,8 @@ def rebuild_mart(engine: Engine, affected: dict[str, set[str]] | None = None,
     settings = settings or Settings()
     with engine.begin() as conn:
         counts = all_level_counts(conn)
-        frame = kpi_values(counts, kpis, today or date.today())
+        frame = kpi_values(counts, kpis, today or date.today(),
+                           stays_withheld=stay_lookback_reasons(stay_months(conn)))
         add_targets_and_rag(frame, settings)
         frame["suppressed"] = is_small(frame["numerator"]) | is_small(frame["denominator"])
         add_statistics(frame, kpis, membership=wh.read_frame(conn, select(wh.membership)),
@@ -77,7 +93,8 @@ def all_level_counts(conn: Connection) -> pd.DataFrame:
     levels = wh.read_frame(conn, select(wh.organisation.c.org_code, wh.organisation.c.level,
                                         wh.organisation.c.close_date))
     level_of = levels.set_index("org_code")["level"]
-    base = practice_measures(conn)
+    # the standardised ratios' observed and expected counts are practice measures too
+    base = pd.concat([practice_measures(conn), standardised_measures(conn)], ignore_index=True)
     closes = pd.to_datetime(base["org_code"].map(levels.set_index("org_code")["close_date"]))
     open_then = closes.isna() | (pd.to_datetime(base["period"] + "-01") <= closes)
     # Practices only (not UNATTRIBUTED spells), and only while open.
@@ -99,22 +116,7 @@ def all_level_counts(conn: Connection) -> pd.DataFrame:
     parts.append(arriving_practice)
     out = pd.concat(parts, ignore_index=True)
     out["carried_forward"] = out["carried_forward"].fillna(False).astype(bool)
-    out["incomplete"] = _incomplete_submissions(out)
-    return out
-
-
-def _incomplete_submissions(counts: pd.DataFrame) -> pd.Series:
-    """True for a care-package sum that lacks some practices with a list that month (a late or
-    missing submission): the figure is provisional until they arrive. Only care packages: every
-    practice submits them, whereas no spell row for a practice simply means no admission."""
-    cp = counts["measure"].str.startswith("cp:") & (counts["level"] != "practice")
-    if not cp.any():
-        return pd.Series(False, index=counts.index)
-    listed = counts[counts["measure"] == "registered_patients"].set_index(
-        ["org_code", "period"])["contributors"]
-    expected = pd.MultiIndex.from_frame(counts[["org_code", "period"]]).map(listed.to_dict())
-    expected = pd.Series(expected, index=counts.index, dtype=float)
-    return (cp & (counts["contributors"] < expected)).fillna(False).astype(bool)
+    return out.join(missing_submissions(out))
 
 
 def _roll_up_long(long: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
@@ -153,9 +155,14 @@ def add_targets_and_rag(frame: pd.DataFrame, settings: Settings) -> None:
     frame["rag"] = rag_frame(frame, tolerance=settings.rag_tolerance)
 
 
-def kpi_values(counts: pd.DataFrame, kpis: list[Kpi], today: date) -> pd.DataFrame:
-    """Mart rows (values, intervals, provisional flags) for the KPIs at their levels."""
-    frames = [_one_kpi(counts, k, today) for k in kpis]
+def kpi_values(counts: pd.DataFrame, kpis: list[Kpi], today: date,
+               stays_withheld: dict[str, str] | None = None) -> pd.DataFrame:
+    """Mart rows (values, intervals, provisional flags and reasons) for the KPIs at their levels.
+
+    `stays_withheld` maps a discharge month to the reason its stay measures are withheld
+    (etl.incomplete_inputs.stay_lookback_reasons).
+    """
+    frames = [_one_kpi(counts, k, today, stays_withheld or {}) for k in kpis]
     frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame(columns=[c.name for c in wh.kpi_mart.columns])
@@ -166,7 +173,8 @@ def _measure_name(kpi: Kpi, measure: str) -> str:
     return cp_measure(kpi.package, kpi.element, measure) if kpi.package else measure
 
 
-def _one_kpi(counts: pd.DataFrame, kpi: Kpi, today: date) -> pd.DataFrame:
+def _one_kpi(counts: pd.DataFrame, kpi: Kpi, today: date,
+             stays_withheld: dict[str, str]) -> pd.DataFrame:
     num_name = _measure_name(kpi, kpi.numerator_measure)
     den_name = _measure_name(kpi, kpi.denominator_measure)
     wanted = {num_name: "numerator", den_name: "denominator"}
@@ -177,7 +185,9 @@ def _one_kpi(counts: pd.DataFrame, kpi: Kpi, today: date) -> pd.DataFrame:
         return pd.DataFrame()
     wide = rows.pivot_table(index=["level", "org_code", "period"], columns="measure",
                             values="value", aggfunc="sum").rename(columns=wanted)
-    flags = rows.groupby(["level", "org_code", "period"])[["carried_forward", "incomplete"]].any()
+    keys = rows.groupby(["level", "org_code", "period"])
+    flags = keys[["carried_forward"]].any().join(
+        keys[["missing_returns", "expected_returns"]].max())
     wide = wide.join(flags).reset_index()
     for col in ("numerator", "denominator", "spread"):
         if col not in wide:
@@ -200,10 +210,16 @@ def _one_kpi(counts: pd.DataFrame, kpi: Kpi, today: date) -> pd.DataFrame:
     out["form"] = "rolling12" if kpi.window_months == 12 else "month"
     _add_value_and_intervals(out, wide["spread"], kpi)
     out["carried_forward"] = wide["carried_forward"].astype(bool)
-    provisional = {p: kpi.is_provisional(p, today) for p in out["period"].unique()}
     awaiting = out["numerator"].isna() & out["denominator"].notna()  # e.g. a 91-day outcome
-    out["provisional"] = (out["period"].map(provisional).astype(bool) | awaiting
-                          | wide["incomplete"].astype(bool))
+    withheld = pd.Series(None, index=out.index, dtype=object)
+    if DISCHARGE_MEASURES & {num_name, den_name}:
+        withheld = out["period"].map(stays_withheld).astype(object)
+        out.loc[withheld.notna(), ["value", "lower_95", "upper_95", "lower_998",
+                                   "upper_998"]] = np.nan
+    out["provisional_reason"] = join_reasons(
+        withheld, missing_submission_reason(wide["missing_returns"], wide["expected_returns"]),
+        outcome_reasons(kpi, out["period"], awaiting, today))
+    out["provisional"] = out["provisional_reason"].notna()
     return out
 
 

@@ -1,5 +1,6 @@
 """The mart's statistics: SPC (Making Data Count), funnel classes and recent trends, computed
-for every KPI x organisation x month at once with the batch functions of `kpi.batch`."""
+for every KPI x organisation x month at once with `kpi.spc.spc_frame`,
+`kpi.funnel.funnel_frame` and `kpi.trend.trend_frame`."""
 
 from __future__ import annotations
 
@@ -7,11 +8,17 @@ import numpy as np
 import pandas as pd
 
 from etl.measures import days_in_month
-from kpi.batch import funnel_frame, spc_frame, trend_frame
 from kpi.catalogue import Kpi
+from kpi.funnel import funnel_frame, ratio_classes
 from kpi.rollup import assign_parents
-from kpi.spc import SpcSettings
+from kpi.spc import SpcSettings, spc_frame
+from kpi.trend import trend_frame
 
+SERIES = ["org_code", "form"]  # one chart per organisation and form (month, rolling 12)
+ICONS = ("variation_icon", "assurance_icon")
+# Rows charted at once when judging each month's icons: about 330 bytes a row in spc_frame
+# (kpi.spc.spc_frame), so some 130 MB at most.
+PREFIX_ROWS = 400_000
 # Interval method -> the count model of funnels and trend tests (means have neither).
 KIND = {"wilson": "proportion", "byar": "rate"}
 
@@ -33,27 +40,71 @@ def add_statistics(frame: pd.DataFrame, kpis: list[Kpi], *, membership: pd.DataF
         frame[column] = None
     frame["_rebase"] = _rebase_flags(frame, rebases)
     frame["_peer"] = _peer_groups(frame, membership)
-    frame["_den"] = _effective_denominator(frame, {k.id: k for k in kpis})
+    # a row without a value (withheld, or its numerator not yet in) is compared with nothing
+    frame["_den"] = _effective_denominator(frame, {k.id: k for k in kpis}).where(
+        frame["value"].notna())
     for kpi in kpis:
         rows = frame["kpi_id"] == kpi.id
         if not rows.any():
             continue
         part = frame.loc[rows]
-        chart = spc_frame(part, by=["org_code", "form"], polarity=kpi.polarity,
-                          target="target", rebase="_rebase", settings=settings)
-        for column in ("spc_mean", "spc_lower", "spc_upper", "spc_special_cause",
-                       "variation_icon", "assurance_icon"):
+        chart = spc_frame(part, by=SERIES, polarity=kpi.polarity, target="target",
+                          rebase="_rebase", settings=settings)
+        for column in ("spc_mean", "spc_lower", "spc_upper", "spc_special_cause"):
             frame.loc[rows, column] = chart[column]
+        icons = as_judged_icons(part, polarity=kpi.polarity, settings=settings)
+        for column in ICONS:
+            frame.loc[rows, column] = icons[column]
         kind = KIND.get(kpi.interval)
         if kind is None:
             continue
-        frame.loc[rows, "funnel_class"] = funnel_frame(
-            part, by=["form", "period", "level", "_peer"], numerator="numerator",
-            denominator="_den", kind=kind, multiplier=float(kpi.multiplier))
+        if kpi.standardised_of:  # a ratio is judged by its own interval against 100 (PHE)
+            frame.loc[rows, "funnel_class"] = ratio_classes(part)
+        else:
+            frame.loc[rows, "funnel_class"] = funnel_frame(
+                part, by=["form", "period", "level", "_peer"], numerator="numerator",
+                denominator="_den", kind=kind, multiplier=float(kpi.multiplier))
         frame.loc[rows, "trend"] = trend_frame(part, by=["org_code", "form"],
                                                numerator="numerator", denominator="_den",
                                                kind=kind)
     frame.drop(columns=["_rebase", "_peer", "_den"], inplace=True)
+
+
+def as_judged_icons(part: pd.DataFrame, *, polarity: str | None,
+                    settings: SpcSettings) -> pd.DataFrame:
+    """Each row's variation and assurance icons as judged with its series' data up to and
+    including its month (rebases and the minimum of points respected), as a month's report
+    showed them; not the latest chart's icons repeated on every month.
+
+    One chart per cut-off month over the rows up to it, each series' row at the cut-off kept.
+    Cut-offs earlier than the minimum number of points give no icon and are skipped. Prefixes
+    are charted together, several cut-offs to one call, up to PREFIX_ROWS rows (one prefix
+    alone when it is larger), so memory stays bounded at any scale.
+    """
+    icons = pd.DataFrame({column: pd.Series([None] * len(part), index=part.index, dtype=object)
+                          for column in ICONS})
+    # only what a chart reads, in period order: a prefix is then the first rows
+    slim = part[[*SERIES, "period", "value", "target", "_rebase"]].sort_values(
+        "period", kind="stable")
+    periods = slim["period"].to_numpy()
+    cuts = sorted(set(periods))[settings.min_points - 1:]
+    sizes = dict(zip(cuts, np.searchsorted(periods, cuts, side="right"), strict=True))
+    batches: list[list[str]] = []
+    for cut in cuts:
+        if batches and sum(sizes[c] for c in batches[-1]) + sizes[cut] <= PREFIX_ROWS:
+            batches[-1].append(cut)
+        else:
+            batches.append([cut])
+    for batch in batches:
+        lengths = [sizes[cut] for cut in batch]
+        prefixes = slim.iloc[np.concatenate([np.arange(n) for n in lengths])].assign(
+            _cut=np.repeat(batch, lengths))
+        chart = spc_frame(prefixes, by=[*SERIES, "_cut"], polarity=polarity, target="target",
+                          rebase="_rebase", settings=settings)
+        at_cut = (prefixes["period"] == prefixes["_cut"]).to_numpy()
+        for column in ICONS:
+            icons.loc[prefixes.index[at_cut], column] = chart[column].to_numpy()[at_cut]
+    return icons
 
 
 def _effective_denominator(frame: pd.DataFrame, kpis: dict[str, Kpi]) -> pd.Series:

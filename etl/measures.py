@@ -100,13 +100,13 @@ def population_measures(conn: Connection, periods: list[str] | None = None) -> p
     wide.loc[~wide.index.isin(has_bands), ["registered_patients_65", "registered_patients_18"]] = (
         np.nan)
     closes = wh.read_frame(conn, select(wh.organisation.c.org_code, wh.organisation.c.close_date))
-    wide = _carry_forward(wide.reset_index(), periods,
+    wide = carry_forward(wide.reset_index(), periods,
                           closes.set_index("org_code")["close_date"].dropna())
     out = wide.melt(["practice_code", "period", "carried_forward"], var_name="measure")
     return out.rename(columns={"practice_code": "org_code"}).dropna(subset=["value"])
 
 
-def _carry_forward(wide: pd.DataFrame, periods: list[str] | None,
+def carry_forward(wide: pd.DataFrame, periods: list[str] | None,
                    close_dates: pd.Series) -> pd.DataFrame:
     """Each practice's latest earlier extract for months it has none, while it is open (up to
     the last month any practice has, or the periods asked for)."""
@@ -168,6 +168,12 @@ def spell_measures(conn: Connection, periods: list[str] | None = None) -> pd.Dat
     if periods:
         out = out[out["period"].isin(periods)]
     return out
+
+
+def stay_months(conn: Connection) -> pd.DataFrame:
+    """The distinct (admission_period, discharge_period) pairs of the spells data."""
+    t = wh.spell_fact
+    return wh.read_frame(conn, select(t.c.admission_period, t.c.discharge_period).distinct())
 
 
 def care_package_measures(conn: Connection, periods: list[str] | None = None) -> pd.DataFrame:

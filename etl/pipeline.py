@@ -79,7 +79,7 @@ def run_inbox(
     if bar:
         bar.close()
     if affected:
-        summary.mart_rows = rebuild_mart(engine, affected, settings=settings)
+        summary.mart_rows = rebuild_mart(engine, affected, settings=settings, today=today)
     return summary
 
 

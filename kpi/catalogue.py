@@ -31,7 +31,7 @@ Family = Literal[
     "reablement",
     "care_home_admissions",
 ]
-Unit = Literal["%", "per 1,000", "per 100,000", "days"]
+Unit = Literal["%", "per 1,000", "per 100,000", "days", "ratio x100"]
 Interval = Literal["wilson", "byar", "mean_normal"]
 
 LEVELS: tuple[Level, ...] = ("practice", "network", "place", "system")  # smallest first
@@ -43,8 +43,10 @@ FAMILY_TITLES: dict[str, str] = {
     "reablement": "Reablement",
     "care_home_admissions": "Care-home admissions",
 }
-UNIT_MULTIPLIERS: dict[str, int] = {"%": 100, "per 1,000": 1000, "per 100,000": 100_000, "days": 1}
+UNIT_MULTIPLIERS: dict[str, int] = {
+    "%": 100, "per 1,000": 1000, "per 100,000": 100_000, "days": 1, "ratio x100": 100}
 ROLLING_SUFFIX = "_12m"
+STANDARDISED_SUFFIX = "_sr"  # the id of a standardisable KPI's ratio: ea_rate -> ea_rate_sr
 
 _CATALOGUE_FILE = "catalogue.toml"
 
@@ -96,6 +98,9 @@ class Kpi(BaseModel):
         0, ge=0, description="A month's value is provisional until this many days after its end."
     )
     standardisable: bool = Field(False, description="Offers the age-sex standardised ratio.")
+    standardised_of: str | None = Field(
+        None, description="For an indirectly standardised ratio (unit 'ratio x100'): the crude "
+        "KPI whose events it compares with those expected for the age and sex mix.")
     decimals: int = Field(1, ge=0, le=3, description="Decimal places shown.")
     source: str = Field(description="Framework or publication that owns the definition.")
 
@@ -118,6 +123,8 @@ class Kpi(BaseModel):
             raise ValueError("interval mean_normal needs spread_measure (sum of squares)")
         if (self.window_months > 1) != (self.rolling_of is not None):
             raise ValueError("rolling_of and window_months > 1 go together")
+        if (self.unit == "ratio x100") != (self.standardised_of is not None):
+            raise ValueError("unit 'ratio x100' and standardised_of go together")
         if self.drilldown_of and not (self.package and self.element):
             raise ValueError("a drilldown needs package and element")
         if self.default_target is not None and self.unit == "%" and not (
@@ -221,9 +228,17 @@ def _check_links(kpis: list[Kpi], name: str) -> list[str]:
             problems.append(f"{name}: id {k.id!r} appears more than once")
         by_id[k.id] = k
     for k in kpis:
-        for ref in (k.drilldown_of, k.rolling_of):
+        for ref in (k.drilldown_of, k.rolling_of, k.standardised_of):
             if ref and ref not in by_id:
                 problems.append(f"{name}: {k.id!r} refers to unknown KPI {ref!r}")
+        if k.standardisable:
+            ratio = by_id.get(k.id + STANDARDISED_SUFFIX)
+            if ratio is None or ratio.standardised_of != k.id:
+                problems.append(f"{name}: {k.id!r} is standardisable but has no entry "
+                                f"{k.id + STANDARDISED_SUFFIX!r} with standardised_of = {k.id!r}")
+        if k.standardised_of in by_id and not by_id[k.standardised_of].standardisable:
+            problems.append(f"{name}: {k.id!r} standardises {k.standardised_of!r}, which is "
+                            "not marked standardisable")
         if k.rolling_12:
             form = by_id.get(k.id + ROLLING_SUFFIX)
             if form is None or form.rolling_of != k.id or form.window_months != 12:
@@ -331,7 +346,8 @@ def kpi_markdown(k: Kpi) -> list[str]:
         ("Definition", k.definition),
         ("Numerator", f"{k.numerator} (`{k.numerator_measure}`)"),
         ("Denominator", f"{k.denominator} (`{k.denominator_measure}`)"),
-        ("Unit", k.unit + (f" (x{k.multiplier:,})" if k.multiplier not in (1, 100) else "")),
+        ("Unit", k.unit + (f" (x{k.multiplier:,})" if k.multiplier not in (1, 100) else "")
+         + (" (100 = as many as expected)" if k.standardised_of else "")),
         ("Better", "higher" if k.polarity == "higher" else "lower"),
         ("Levels", f"{', '.join(k.levels)} (arrives at {k.arrives_at})"),
         ("Interval", {"wilson": "Wilson score 95%", "byar": "Byar 95% (Poisson)",
@@ -347,7 +363,10 @@ def kpi_markdown(k: Kpi) -> list[str]:
     if k.provisional_days:
         rows.append(("Provisional", f"until {k.provisional_days} days after the month's end"))
     if k.standardisable:
-        rows.append(("Fair comparison", "indirectly age-sex standardised ratio offered"))
+        rows.append(("Fair comparison", "indirectly age-sex standardised ratio offered: "
+                     f"`{k.id}{STANDARDISED_SUFFIX}`"))
+    if k.standardised_of:
+        rows.append(("Standardises", f"`{k.standardised_of}`: observed / expected x 100"))
     rows.append(("Source", k.source))
     return [f"### `{k.id}`: {_cell(k.title)}", "", "| | |", "|---|---|"] + [
         f"| {name} | {_cell(text)} |" for name, text in rows

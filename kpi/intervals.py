@@ -89,12 +89,16 @@ def wilson(numerator: Any, denominator: Any, confidence: float = 0.95) -> tuple[
     return _like(lower, template), _like(upper, template)
 
 
-def byar(count: Any, confidence: float = 0.95) -> tuple[Any, Any]:
+def byar(count: Any, confidence: float = 0.95, *, exact_below: int = BYAR_MIN_COUNT
+         ) -> tuple[Any, Any]:
     """Confidence limits for each observed count of events (Poisson).
 
-    Counts under 10: exact limits χ²(α/2; 2O)/2 and χ²(1 − α/2; 2O + 2)/2 (lower 0 for O = 0).
-    Counts of 10 or more: Byar's approximation
-    O·(1 − 1/(9O) − z/(3√O))³ and (O + 1)·(1 − 1/(9(O + 1)) + z/(3√(O + 1)))³.
+    Counts under ``exact_below`` (10, PHE's rule for rates and ratios): exact limits
+    χ²(α/2; 2O)/2 and χ²(1 − α/2; 2O + 2)/2 (lower 0 for O = 0). Other counts: Byar's
+    approximation O·(1 − 1/(9O) − z/(3√O))³ and (O + 1)·(1 − 1/(9(O + 1)) + z/(3√(O + 1)))³.
+    ``exact_below=0`` gives Byar's formula for every count, as PHE's worked examples test it;
+    where that formula's lower limit falls below zero (a count of 1 at 99.8%) it is NaN, as
+    PHEindicatormethods returns it.
 
     Raises:
         ValueError: a negative count.
@@ -109,7 +113,8 @@ def byar(count: Any, confidence: float = 0.95) -> tuple[Any, Any]:
         exact_upper = stats.chi2.ppf(1 - alpha / 2, 2 * o + 2) / 2
         byar_lower = o * (1 - 1 / (9 * o) - z / (3 * np.sqrt(o))) ** 3
         byar_upper = (o + 1) * (1 - 1 / (9 * (o + 1)) + z / (3 * np.sqrt(o + 1))) ** 3
-    small = o < BYAR_MIN_COUNT
+    byar_lower = np.where(byar_lower < 0, np.nan, byar_lower)
+    small = o < exact_below
     lower = np.where(small, exact_lower, byar_lower)
     upper = np.where(small, exact_upper, byar_upper)
     missing = np.isnan(o)

@@ -65,18 +65,23 @@ def expected_events(
     population: pd.DataFrame,
     rates: pd.DataFrame,
     *,
-    org_col: str = "org_code",
+    org_col: str | Sequence[str] = "org_code",
     by: Sequence[str] = STRATA,
     population_col: str = "patients",
 ) -> pd.Series:
     """Expected events for each organisation: sum over strata of its population x the rate.
 
+    `org_col` may be several columns (e.g. organisation and month, with the month also among
+    `by` so that each month has its own rates); the result is indexed by them.
+
     Raises:
         ValueError: an organisation has population in a stratum with no reference rate.
     """
     by = list(by)
+    keys = [org_col] if isinstance(org_col, str) else list(org_col)
     _check_strata(population, by, "population")
-    joined = population[[org_col, *by, population_col]].merge(
+    columns = list(dict.fromkeys([*keys, *by, population_col]))
+    joined = population[columns].merge(
         rates[[*by, "rate"]], on=by, how="left", validate="many_to_one"
     )
     unrated = joined["rate"].isna() & (joined[population_col] > 0)
@@ -84,7 +89,7 @@ def expected_events(
         bad = joined.loc[unrated, by].drop_duplicates().to_dict("records")
         raise ValueError(f"no reference rate for stratum/strata {bad[:5]}")
     contribution = joined[population_col].astype(float) * joined["rate"].fillna(0.0)
-    return contribution.groupby(joined[org_col]).sum().rename("expected")
+    return contribution.groupby([joined[k] for k in keys]).sum().rename("expected")
 
 
 def standardised_ratio(
@@ -112,6 +117,20 @@ def standardised_ratio(
         frame[f"lower_{label}"] = lower * per_expected
         frame[f"upper_{label}"] = upper * per_expected
     return frame
+
+
+def standardised_rate(ratios: pd.DataFrame, rates: pd.DataFrame, *,
+                      multiplier: float) -> pd.DataFrame:
+    """The indirectly standardised rate: each ratio and limit / 100 x the reference group's
+    crude rate (its events / patients over every stratum of `rates`) x `multiplier`.
+
+    `ratios` is `standardised_ratio`'s frame; observed and expected are kept, the others scaled.
+    """
+    crude = rates["events"].sum() / rates["patients"].sum()
+    out = ratios.copy()
+    scaled = [c for c in out.columns if c not in ("observed", "expected")]
+    out[scaled] = out[scaled] / MULTIPLIER * crude * multiplier
+    return out.rename(columns={"ratio": "rate"})
 
 
 def indirectly_standardise(

@@ -24,6 +24,8 @@ PG_URL = os.environ.get(
     "CAREKPI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REAL_DATA = Path(os.environ.get("CAREKPI_REAL_DATA", REPO.parent / "shared" / "data" / "real"))
+GOLDEN_DATA = Path(os.environ.get("CAREKPI_GOLDEN_DATA",
+                                  REPO.parent / "shared" / "data" / "golden"))
 
 # Environment variables that turn "skip: X is absent" into a failure (set by .ci/run).
 REQUIRE_POSTGRES = "CAREKPI_REQUIRE_POSTGRES"
@@ -68,6 +70,16 @@ def real_data() -> Path:
         require_or_skip(f"real public data folder {REAL_DATA} is absent (a user's own clone)",
                         REQUIRE_REAL_DATA)
     return REAL_DATA
+
+
+@pytest.fixture(scope="session")
+def golden() -> Path:
+    """PHE's published worked examples (SOURCES.md there), read in place: skips where the folder
+    is absent, fails instead while CAREKPI_REQUIRE_GOLDEN is set."""
+    if not GOLDEN_DATA.is_dir():
+        require_or_skip(f"golden data folder {GOLDEN_DATA} is absent (a user's own clone)",
+                        REQUIRE_GOLDEN)
+    return GOLDEN_DATA
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -1,6 +1,6 @@
 """The Making Data Count SPC chart of one organisation's KPI series, drawn from mart columns.
 
-Draws only what the mart computed (kpi.spc via kpi.batch): mean and process limits row by row, so
+Draws only what the mart computed (kpi.spc.spc_frame): mean and process limits row by row, so
 a rebase shows as a step between separately drawn segments; special-cause points by colour AND
 shape; the target; annotations as dated vertical markers. Suppressed months are gaps.
 """

@@ -67,7 +67,7 @@ def layout(org: str | None = None, month: str | None = None, **params) -> html.D
         html.Div(id=ids.NETWORK_FRESHNESS),
         html.Section([
             html.H2("KPIs by practice"),
-            html.P(id=ids.NETWORK_MATRIX_CAPTION, className="caption"),
+            html.Div(id=ids.NETWORK_MATRIX_CAPTION, className="caption"),
             dag.AgGrid(id=ids.NETWORK_MATRIX, columnDefs=[], rowData=[],
                        getRowId="params.data.org_code", getRowStyle=ROW_STYLE,
                        defaultColDef={"resizable": True, "wrapHeaderText": True,

@@ -131,18 +131,26 @@ def cell_href(cell: dict | None, network: str, month: str) -> str | None:
     return href("/kpi", kpi=kpi_id, org=org, month=month)
 
 
-def matrix_caption(network: str, month: str, grid: Grid) -> str:
-    """What the matrix shows, in words (the grid itself is also labelled)."""
+def matrix_caption(network: str, month: str, grid: Grid) -> list:
+    """What the matrix shows and its symbols, short; each KPI's definition one click away."""
     practices = len(grid.row_data)
     if not practices and not grid.pinned_top:
-        return f"No values for {org_name(network)} in {theme.month_label(month)}."
-    return (f"{len(grid.column_defs) - 1} KPIs for the {practices} practices of "
-            f"{org_name(network)} in {theme.month_label(month)}, with the network's and the "
-            f"area's own values on top. Each cell: ✔ on target, ▲ near target, ✖ off target, "
-            f"– no target; {OUTSIDE_MARK} outside the 99.8% funnel limits of its peers (a "
-            f"practice: the network's practices; the network: the area's networks); * not "
-            f"shown (counts from 1 to 7 are suppressed). Sort by any column; select a cell to "
-            f"open that KPI for that practice.")
+        return [html.P(f"No values for {org_name(network)} in {theme.month_label(month)}.")]
+    links: list = []
+    for column in grid.column_defs[1:]:
+        links += [" · " if links else "", dcc.Link(column["headerName"],
+                                                    href=f"/definitions#{column['field']}")]
+    return [
+        html.P(f"{len(grid.column_defs) - 1} KPIs for the {practices} practices of "
+               f"{org_name(network)} in {theme.month_label(month)}; the area's and the "
+               f"network's own values on top. Sort by any column; select a cell to open that "
+               f"KPI for that practice."),
+        html.P(f"✔ on target · ▲ near target · ✖ off target · – no target · {OUTSIDE_MARK} "
+               f"outside the 99.8% funnel limits of its peers (the network's practices; for the "
+               f"network, the area's networks) · * not shown: counts from 1 to 7 are "
+               f"suppressed."),
+        html.Details([html.Summary("Definitions of these KPIs"), html.P(links)]),
+    ]
 
 
 def matrix_csv(network: str, month: str) -> dict:

@@ -20,10 +20,11 @@ ROLES = ("practice", "network", "area")
 
 
 def spine_kpis(available: list[str]) -> list[Kpi]:
-    """Headline monthly KPIs reported for practices that have values, in catalogue order."""
+    """Headline monthly KPIs reported for practices that have values, in catalogue order (a
+    standardised ratio is a way to compare its crude KPI, not a spine row of its own)."""
     held = set(available)
     return [k for k in load_catalogue() if k.id in held and not k.drilldown_of
-            and not k.rolling_of and "practice" in k.levels]
+            and not k.rolling_of and not k.standardised_of and "practice" in k.levels]
 
 
 def _value_of(rows: pd.DataFrame, code: str | None) -> pd.Series | None:

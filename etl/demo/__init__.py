@@ -191,7 +191,8 @@ def _write_months(summary: GenerationSummary, geo: Geography, window: Months, st
         summary.add("spells", period, episodes=len(first), spells=int(first.sum()),
                     emergency=int(emergency.sum()),
                     unattributed=int((episodes["GPPRAC"][first] == "V81999").sum()),
-                    emergency_admitted=int(admitted["_emergency"][admitted["_first"]].sum()))
+                    emergency_admitted=int((admitted["_emergency"] & admitted["_first"] & (
+                        admitted["ADMIDATE"] >= window.starts[t])).sum()))  # not stays under way
         month = packages.month(t, net_idx)
         for suffix, keep in (("", active & ~late), (f"_late_{late_code}", active & late)):
             if not keep.any():

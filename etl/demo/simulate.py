@@ -223,12 +223,52 @@ class SpellModel:
         return self.pop.at(t) * self.emergency_rate * (season * days) * interv[:, None, None]
 
     def spells(self, t: int, seed: int, net_idx: np.ndarray) -> dict[str, np.ndarray]:
-        """One entry per episode of every spell admitted in month t (HES APC columns)."""
+        """One entry per episode of every spell admitted in month t (HES APC columns); the first
+        month also holds the stays already under way when the window opens (see under_way)."""
         rng = noise_rng(seed, "spells", t)
-        months, story = self.pop.months, self.story
+        months = self.pop.months
         days_in = months.days(t)
         emerg = rng.poisson(self.expected_emergency(t, net_idx))
         elect = rng.poisson(self.pop.at(t) * self.elective_rate * days_in / AVG_DAYS_IN_MONTH)
+        admitted = self._admitted(rng, emerg, elect, months.starts[t], days_in)
+        key_prefix = int(months.periods[t][2:4]) * 100 + months.month_of_year(t)
+        episodes = self._episodes(rng, admitted, key_prefix, first_key=0)
+        if t == 0:
+            earlier = self.under_way(seed, key_prefix, first_key=len(episodes["EPIKEY"]))
+            episodes = {k: np.concatenate([v, earlier[k]]) for k, v in episodes.items()}
+        return episodes
+
+    def under_way(self, seed: int, key_prefix: int, first_key: int) -> dict[str, np.ndarray]:
+        """Episodes of the spells admitted before the window that are still in hospital when it
+        opens (discharged inside it), so that its first months' stays are whole.
+
+        Admissions of the 12 months before the window (no stay is longer than 365 days) are
+        drawn at the opening month's lists and that month's season; only the stays lasting to
+        the window's first day are kept.
+        """
+        rng = noise_rng(seed, "spells_under_way")
+        months, story = self.pop.months, self.story
+        opens = months.starts[0]
+        lists = self.pop.at(0)
+        parts = []
+        for back in range(12, 0, -1):
+            period = pd.Period(months.periods[0], freq="M") - back
+            days_in = period.days_in_month
+            scale = days_in / AVG_DAYS_IN_MONTH
+            season = seasonal_factor(period.month, story.winter_summer_ratio)
+            emerg = rng.poisson(lists * self.emergency_rate * season * scale)
+            elect = rng.poisson(lists * self.elective_rate * scale)
+            admitted = self._admitted(rng, emerg, elect, np.datetime64(f"{period}-01", "D"),
+                                      days_in)
+            still_in = admitted["admit"] + admitted["los"].astype("timedelta64[D]") >= opens
+            parts.append({k: v[still_in] for k, v in admitted.items()})
+        joined = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        return self._episodes(rng, joined, key_prefix, first_key)
+
+    def _admitted(self, rng: np.random.Generator, emerg: np.ndarray, elect: np.ndarray,
+                  start: np.datetime64, days_in: int) -> dict[str, np.ndarray]:
+        """One entry per spell admitted in a month from its emergency and elective counts by
+        practice x sex x band: cell, whether emergency, age, admission date and length of stay."""
         cells = emerg.size
         counts = np.concatenate([emerg.ravel(), elect.ravel()])
         cell = np.repeat(np.arange(2 * cells), counts)
@@ -238,8 +278,19 @@ class SpellModel:
         n = len(cell)
         width = np.where(band == N_BANDS - 1, 8, 5)
         age = np.asarray(AGE_STARTS)[band] + (rng.random(n) * width).astype(np.int64)
-        admit = months.starts[t] + rng.integers(0, days_in, n).astype("timedelta64[D]")
+        admit = start + rng.integers(0, days_in, n).astype("timedelta64[D]")
         los = self._length_of_stay(rng, age, emergency)
+        return {"practice": practice, "sex": sex, "emergency": emergency, "age": age,
+                "admit": admit, "los": los}
+
+    def _episodes(self, rng: np.random.Generator, admitted: dict[str, np.ndarray],
+                  key_prefix: int, first_key: int) -> dict[str, np.ndarray]:
+        """HES episode rows of the spells admitted: diagnosis, method, practice, provider and
+        1-3 episodes splitting each stay; EPIKEY is key_prefix then a running number."""
+        story = self.story
+        practice, sex, emergency = admitted["practice"], admitted["sex"], admitted["emergency"]
+        age, admit, los = admitted["age"], admitted["admit"], admitted["los"]
+        n = len(age)
         # Diagnosis: ACSC share rises with age (story), others by their weights.
         acsc_p = np.where(age >= 65, story.acsc_share_65plus, story.acsc_share_under65)
         is_acsc = emergency & (rng.random(n) < acsc_p)
@@ -278,8 +329,7 @@ class SpellModel:
         epi_start = admit[spell] + bounds[spell, order].astype("timedelta64[D]")
         epi_end = admit[spell] + bounds[spell, order + 1].astype("timedelta64[D]")
         discharge = admit + los.astype("timedelta64[D]")
-        year2 = int(months.periods[t][2:4]) * 100 + months.month_of_year(t)
-        epikey = year2 * 10**8 + np.arange(len(spell), dtype=np.int64)
+        epikey = key_prefix * 10**8 + first_key + np.arange(len(spell), dtype=np.int64)
         return {
             "EPIKEY": epikey,
             "PSEUDO_HESID": hesid[spell],

@@ -34,7 +34,7 @@ document.querySelectorAll('#%s .ag-row').forEach(function (r) {
 return out;"""
 # Written here, not imported, so the test checks the page's formatting independently.
 SHORT_UNITS = {"%": "%", "per 1,000": " per 1,000", "per 100,000": " per 100,000",
-               "days": " days"}
+               "days": " days", "ratio x100": ""}
 RAG_SYMBOLS = {"green": "✔", "amber": "▲", "red": "✖"}
 HEADLINE = {k.id: k for k in load_catalogue()
             if "practice" in k.levels and not k.drilldown_of and not k.rolling_of}

@@ -21,7 +21,7 @@ from tests.browser.conftest import save_full_page
 pytestmark = pytest.mark.browser
 
 SHORT_UNITS = {"%": "%", "per 1,000": " per 1,000", "per 100,000": " per 100,000",
-               "days": " days"}
+               "days": " days", "ratio x100": ""}
 
 
 def expected_tiles(engine, org_code: str, month: str | None = None) -> dict[str, str]:

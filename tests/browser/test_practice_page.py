@@ -29,9 +29,10 @@ return Array.from(document.querySelectorAll('#%s tbody tr')).map(function (r) {
   return Array.from(r.children).map(function (c) { return c.innerText.trim(); }); });"""
 # Written here, not imported, so the test checks the page's formatting independently.
 SHORT_UNITS = {"%": "%", "per 1,000": " per 1,000", "per 100,000": " per 100,000",
-               "days": " days"}
+               "days": " days", "ratio x100": ""}
 SPINE_KPIS = [k for k in load_catalogue()
-              if "practice" in k.levels and not k.drilldown_of and not k.rolling_of]
+              if "practice" in k.levels and not k.drilldown_of and not k.rolling_of
+              and not k.standardised_of]
 
 
 def _small(count) -> bool:

@@ -104,6 +104,9 @@ def test_a_practice_or_the_area_asked_for_shows_a_network(network_warehouse):
     assert view.network == "N1" and view.search == "?org=N1&month=2025-06"
     assert view.heading == "North (N1): Jun 2025"
     assert [r["org_code"] for r in view.grid_options["pinnedTopRowData"]] == ["P", "N1"]
+    definitions = [link.href for link in view.matrix_caption[2].children[1].children
+                   if hasattr(link, "href")]
+    assert definitions == [f"/definitions#{CP}", f"/definitions#{EA}"]
     csv = panel.matrix_frame("N1", "2025-06")
     assert set(csv["org_code"]) == {"P", "N1", "A", "B"}
     assert csv.loc[(csv["org_code"] == "A") & (csv["kpi_id"] == CP), "value"].isna().all()

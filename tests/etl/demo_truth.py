@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from scipy.stats import chi2, norm
 
 EMERGENCY_METHODS = {"21", "22", "23", "24", "25", "26", "27", "28", "2A", "2B", "2C", "2D"}
 
@@ -142,4 +144,105 @@ def network_feed_counts(feeds: Path) -> pd.DataFrame:
         "admissions_65_nursing"].astype(int)
     out = dtoc[[*keys, "dd", "dd_sc"]].merge(reab, on=keys, how="outer").merge(
         homes[[*keys, "ch"]], on=keys, how="outer")
+    return out
+
+
+# --- indirectly standardised ratios ---------------------------------------------------------
+
+
+def band(age: pd.Series) -> pd.Series:
+    """Five-year band of an age in years (HES 7001-7007: under one year)."""
+    years = age.where(age < 7000, 0)
+    low = np.minimum(years // 5 * 5, 95)
+    return pd.Series(np.where(low == 95, "95+", low.astype(str) + "_" + (low + 4).astype(str)),
+                     index=age.index)
+
+
+def stratum_population(feeds: Path) -> pd.DataFrame:
+    """practice_code, period, sex, age_band, patients from the GP-level registration files."""
+    pop = pd.concat([pd.read_csv(f, dtype=str) for f in sorted((feeds / "population").glob(
+        "*.csv"))])
+    pop = pop[(pop["TYPE"] == "GP") & pop["SEX"].isin(["MALE", "FEMALE"])
+              & (pop["AGE_GROUP_5"] != "ALL")]
+    return pd.DataFrame({
+        "practice_code": pop["ORG_CODE"].to_numpy(),
+        "period": pd.to_datetime(pop["EXTRACT_DATE"], format="%d%b%Y").dt.strftime(
+            "%Y-%m").to_numpy(),
+        "sex": pop["SEX"].str[0].to_numpy(), "age_band": pop["AGE_GROUP_5"].to_numpy(),
+        "patients": pop["NUMBER_OF_PATIENTS"].astype(float).to_numpy()})
+
+
+def stratum_admissions(feeds: Path, acsc_prefixes: tuple[str, ...]) -> pd.DataFrame:
+    """practice_code, period, sex, age_band, EA, EA65, ACSC: emergency spells (first episode)
+    of known sex, by admission month."""
+    ep = pd.concat([pd.read_csv(f, dtype=str, keep_default_na=False)
+                    for f in sorted((feeds / "spells").glob("*.csv"))], ignore_index=True)
+    ep["order"] = ep["EPIORDER"].astype(int)
+    spells = ep.sort_values("order").drop_duplicates(["PSEUDO_HESID", "PROCODE3", "ADMIDATE"])
+    spells = spells[spells["ADMIMETH"].isin(EMERGENCY_METHODS)
+                    & spells["SEX"].isin(["1", "2"])].copy()
+    spells["sex"] = spells["SEX"].map({"1": "M", "2": "F"})
+    spells["age_band"] = band(spells["STARTAGE"].astype(int))
+    spells["EA"] = 1
+    spells["EA65"] = (spells["STARTAGE"].astype(int).between(65, 6999)).astype(int)
+    spells["ACSC"] = spells["DIAG_4_01"].str.startswith(acsc_prefixes).astype(int)
+    spells["period"] = spells["ADMIDATE"].str[:7]
+    keys = ["GPPRAC", "period", "sex", "age_band"]
+    out = spells.groupby(keys)[["EA", "EA65", "ACSC"]].sum().reset_index()
+    return out.rename(columns={"GPPRAC": "practice_code"})
+
+
+def limits(observed: pd.Series, confidence: float) -> tuple[pd.Series, pd.Series]:
+    """Exact Poisson limits under 10 events, Byar's formula from 10 (written out here)."""
+    z = norm.ppf(1 - (1 - confidence) / 2)
+    o = observed.astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        byar_low = o * (1 - 1 / (9 * o) - z / (3 * np.sqrt(o))) ** 3
+        byar_high = (o + 1) * (1 - 1 / (9 * (o + 1)) + z / (3 * np.sqrt(o + 1))) ** 3
+    exact_low = pd.Series(chi2.ppf((1 - confidence) / 2, 2 * o) / 2, index=o.index).fillna(0)
+    exact_high = chi2.ppf(1 - (1 - confidence) / 2, 2 * o + 2) / 2
+    return o.where(o >= 10, exact_low).where(o < 10, byar_low), pd.Series(
+        np.where(o < 10, exact_high, byar_high), index=o.index)
+
+
+def standardised_ratios(feeds: Path, acsc_prefixes: tuple[str, ...]) -> pd.DataFrame:
+    """The indirectly standardised ratios by hand (PHE's method): kpi_id, level, org_code,
+    period, numerator (observed), denominator (expected), value, limits, funnel_class.
+
+    Strata: sex x five-year band of known sex; reference rates: all practices that month."""
+    pop = stratum_population(feeds)
+    events = stratum_admissions(feeds, acsc_prefixes)
+    keys = ["practice_code", "period", "sex", "age_band"]
+    spell_months = sorted(events["period"].unique())
+    assert set(spell_months) <= set(pop["period"])  # an extract every month: nothing carried
+    pop = pop[pop["period"].isin(spell_months)]
+    joined = pop.merge(events, on=keys, how="left").fillna({"EA": 0, "EA65": 0, "ACSC": 0})
+    orgs = organisations(feeds)
+    network = network_on_first_day(orgs, spell_months)
+    frames = []
+    for kpi_id, count in (("ea_rate_sr", "EA"), ("ea_rate_65_sr", "EA65"),
+                          ("ea_acsc_rate_sr", "ACSC")):
+        part = joined if count != "EA65" else joined[joined["age_band"].isin(
+            ["65_69", "70_74", "75_79", "80_84", "85_89", "90_94", "95+"])]
+        totals = part.groupby(["period", "sex", "age_band"])[[count, "patients"]].transform("sum")
+        part = part.assign(E=part["patients"] * totals[count] / totals["patients"])
+        practice = part.groupby(["practice_code", "period"])[[count, "E"]].sum().reset_index()
+        net = practice.merge(network, on=["practice_code", "period"]).groupby(
+            ["network_code", "period"])[[count, "E"]].sum().reset_index()
+        for level, frame, code in (("practice", practice, "practice_code"),
+                                   ("network", net, "network_code")):
+            frames.append(pd.DataFrame({
+                "kpi_id": kpi_id, "level": level, "org_code": frame[code],
+                "period": frame["period"], "numerator": frame[count],
+                "denominator": frame["E"]}))
+    out = pd.concat(frames, ignore_index=True)
+    out = out[out["denominator"] > 0].reset_index(drop=True)
+    out["value"] = out["numerator"] / out["denominator"] * 100
+    for confidence, label in ((0.95, "95"), (0.998, "998")):
+        low, high = limits(out["numerator"], confidence)
+        out[f"lower_{label}"] = low / out["denominator"] * 100
+        out[f"upper_{label}"] = high / out["denominator"] * 100
+    out["funnel_class"] = np.select(
+        [out["lower_998"] > 100, out["lower_95"] > 100, out["upper_998"] < 100,
+         out["upper_95"] < 100], ["above_998", "above_95", "below_998", "below_95"], "within")
     return out

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from carekpi import warehouse as wh
 from etl.demo import generate
 from etl.pipeline import run_inbox
+from tests.etl import demo_truth
 
 
 @pytest.mark.parametrize("feeds", [("organisations",), ("organisations", "care_packages"),
@@ -46,18 +47,35 @@ def test_a_late_submission_leaves_its_network_provisional_until_it_arrives(
     assert not run_inbox(warehouse, settings, today=date(2025, 7, 20), progress=False).failed
 
     def provisional() -> dict[str, bool]:
+        return {org: flag for org, (flag, _) in marked().items()}
+
+    def marked() -> dict[str, tuple[bool, str | None]]:
         m = wh.kpi_mart
         with warehouse.connect() as conn:
-            rows = conn.execute(select(m.c.org_code, m.c.provisional).where(
-                m.c.kpi_id == "cp_diabetes_complete", m.c.period == month,
-                m.c.level.in_(["network", "place"]))).all()
-        return dict(rows)
+            rows = conn.execute(select(m.c.org_code, m.c.provisional, m.c.provisional_reason)
+                                .where(m.c.kpi_id == "cp_diabetes_complete",
+                                       m.c.period == month,
+                                       m.c.level.in_(["network", "place"]))).all()
+        return {org: (flag, reason) for org, flag, reason in rows}
 
-    network = pd.read_csv(tmp_path / "demo" / "organisations" / "organisations.csv",
-                          dtype=str).set_index("practice_code").loc[practice, "network_code"]
+    orgs = pd.read_csv(tmp_path / "demo" / "organisations" / "organisations.csv", dtype=str)
+    network = orgs.set_index("practice_code").loc[practice, "network_code"]
     before = provisional()
     assert before[network] is True and before["E09000099"] is True
     assert sum(before.values()) == 2  # the other networks are complete
+    # the reason names how many practices' returns are missing of how many
+    listed = demo_truth.list_sizes(tmp_path / "demo")
+    listed = set(listed.loc[listed["period"] == month, "practice_code"])
+    members = demo_truth.network_on_first_day(demo_truth.organisations(tmp_path / "demo"),
+                                              [month])
+    in_network = len(listed & set(members.loc[members["network_code"] == network,
+                                              "practice_code"]))
+    reasons = {org: reason for org, (_, reason) in marked().items()}
+    assert reasons[network] == (f"provisional: 1 of {in_network} practices' returns not yet "
+                                "received")
+    assert reasons["E09000099"] == (f"provisional: 1 of {len(listed)} practices' returns not "
+                                    "yet received")
+    assert sum(r is not None for r in reasons.values()) == 2
     shutil.move(tmp_path / late.name, settings.inbox / "care_packages" / late.name)
     assert not run_inbox(warehouse, settings, today=date(2025, 7, 20), progress=False).failed
     assert not any(provisional().values())

@@ -1,9 +1,10 @@
-"""The whole-mart statistics equal the single-series functions applied group by group.
+"""The whole-mart statistics equal the test oracles applied group by group.
 
 Every test builds a long frame (seeded random series, and hand-built edge cases), computes
-the reference by calling kpi.spc.xmr / kpi.funnel.classify_funnel / kpi.trend.recent_trend on
-each group in a plain Python loop, and requires the batch answer to match row for row:
-floats to 1e-9, flags and labels exactly.
+the reference by calling the single-series oracles of tests/kpi/oracles (xmr, classify_funnel,
+recent_trend: plain loops, independent of the vectorised code) on each group in a plain Python
+loop, and requires kpi.spc.spc_frame / kpi.funnel.funnel_frame / kpi.trend.trend_frame to
+match row for row: floats to 1e-9, flags and labels exactly.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi.batch import funnel_frame, spc_frame, trend_frame
-from kpi.funnel import classify_funnel
-from kpi.spc import SpcSettings, xmr
-from kpi.trend import recent_trend
+from kpi.funnel import funnel_frame
+from kpi.grouped import group_quantile, slice_reduce
+from kpi.spc import SpcSettings, spc_frame
+from kpi.trend import trend_frame
+from tests.kpi.oracles.funnel import classify_funnel
+from tests.kpi.oracles.spc import xmr
+from tests.kpi.oracles.trend import recent_trend
 
 SPC_FLOATS = {"spc_mean": "mean", "spc_lower": "lower", "spc_upper": "upper"}
 SPC_FLAGS = ("beyond_limit", "run", "trend", "two_in_three", "direction")
@@ -367,22 +371,18 @@ def test_trend_frame_short_and_gappy_windows_cannot_be_calculated():
 
 
 def test_slice_means_equal_numpy_mean_of_each_slice_bit_for_bit():
-    from kpi.batch import _slice_reduce
-
     rng = np.random.default_rng(5)
     counts = rng.integers(0, 300, 400)  # beyond 128, where numpy's pairwise sum recurses
     values = rng.normal(0, 1, counts.sum()) * 10.0 ** rng.integers(-8, 9, counts.sum())
     starts = np.cumsum(counts) - counts
     for how in ("mean", "sum"):
-        got = _slice_reduce(values, starts, counts, how=how)
+        got = slice_reduce(values, starts, counts, how=how)
         want = [getattr(values[s:s + c], how)() if c else (np.nan if how == "mean" else 0.0)
                 for s, c in zip(starts, counts, strict=True)]
         assert np.array_equal(got, np.array(want), equal_nan=True)
 
 
 def test_group_quantiles_equal_numpy_quantile_bit_for_bit():
-    from kpi.batch import _group_quantile
-
     rng = np.random.default_rng(6)
     sizes = rng.integers(1, 60, 300)
     group = np.repeat(np.arange(len(sizes)), sizes)
@@ -390,6 +390,6 @@ def test_group_quantiles_equal_numpy_quantile_bit_for_bit():
     z[rng.random(len(group)) < 0.01] = np.nan
     order = rng.permutation(len(group))
     for q in (0.1, 0.9, 0.5):
-        got = _group_quantile(z[order], group[order], len(sizes), q)
+        got = group_quantile(z[order], group[order], len(sizes), q)
         want = [np.quantile(z[group == g], q) for g in range(len(sizes))]
         assert np.array_equal(got, np.array(want), equal_nan=True)

@@ -37,9 +37,23 @@ def test_every_kpi_of_the_spec_is_in_the_catalogue():
     ids = {k.id for k in load_catalogue()}
     assert HEADLINE_IDS <= ids
     assert {f"cp_diabetes_{e}" for e in DIABETES_ELEMENTS} <= ids
-    # Nothing else but element drilldowns of the four packages.
+    # Nothing else but element drilldowns of the four packages and the standardised ratios
+    # of the three standardisable KPIs (kpis.md, "Fair comparison for age and sex").
     extra = ids - HEADLINE_IDS
-    assert all(get_kpi(i).drilldown_of for i in extra)
+    ratios = {i for i in extra if get_kpi(i).standardised_of}
+    assert ratios == {"ea_rate_sr", "ea_rate_65_sr", "ea_acsc_rate_sr"}
+    assert all(get_kpi(i).drilldown_of for i in extra - ratios)
+
+
+def test_standardised_ratios_name_their_crude_kpi_and_standard():
+    for crude in ("ea_rate", "ea_rate_65", "ea_acsc_rate"):
+        ratio = get_kpi(crude + "_sr")
+        assert ratio.standardised_of == crude and get_kpi(crude).standardisable
+        assert (ratio.unit, ratio.multiplier, ratio.interval) == ("ratio x100", 100, "byar")
+        assert ratio.levels == ("practice", "network") and ratio.polarity == "lower"
+        assert ratio.numerator_measure == "observed_" + get_kpi(crude).numerator_measure
+        assert ratio.denominator_measure == "expected_" + get_kpi(crude).numerator_measure
+        assert "the area's" in ratio.definition and "England's" in ratio.definition
 
 
 def test_ids_are_unique_and_lookups_agree():
@@ -156,6 +170,25 @@ def test_bad_entries_are_refused_with_file_and_entry(tmp_path, change, message):
     with pytest.raises(CatalogueError, match=message) as err:
         read_catalogue(path)
     assert str(path) in str(err.value) and "x_rate" in str(err.value)
+
+
+def test_a_standardisable_kpi_needs_its_ratio_and_a_ratio_its_crude_kpi(tmp_path):
+    path = tmp_path / "cat.toml"
+    path.write_text(GOOD.replace('source = "s"', 'source = "s"\nstandardisable = true'))
+    with pytest.raises(CatalogueError, match="x_rate_sr"):
+        read_catalogue(path)
+    ratio = GOOD.replace('id = "x_rate"', 'id = "x_rate_sr"').replace(
+        'unit = "per 1,000"\nmultiplier = 1000', 'unit = "ratio x100"\nmultiplier = 100')
+    path.write_text(ratio)
+    with pytest.raises(CatalogueError, match="standardised_of go together"):
+        read_catalogue(path)
+    path.write_text(ratio.replace('source = "s"', 'source = "s"\nstandardised_of = "x_rate"'))
+    with pytest.raises(CatalogueError, match="unknown KPI 'x_rate'"):
+        read_catalogue(path)
+    path.write_text(GOOD + ratio.replace('source = "s"',
+                                         'source = "s"\nstandardised_of = "x_rate"'))
+    with pytest.raises(CatalogueError, match="not marked standardisable"):
+        read_catalogue(path)
 
 
 def test_duplicate_ids_and_missing_rolling_form_are_refused(tmp_path):

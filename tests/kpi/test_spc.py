@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi.spc import SpcSettings, xmr
+from kpi.spc import SpcSettings, spc_frame, xmr
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "nhsrplotthedots"
 
@@ -139,7 +139,7 @@ def test_fewer_than_thirteen_points_gives_no_limits_and_says_why():
     assert result.variation_icon is None and result.assurance_icon is None
     assert "13" in result.note and "12" in result.note
     assert result.points["upper"].isna().all()
-    assert result.points["point_type"].isna().all()
+    assert result.points["point_type"].tolist() == [None] * 12  # None, not a string NaN
     assert xmr(BASELINE[:13], polarity="higher").variation_icon == "common_cause"
 
 
@@ -226,8 +226,6 @@ def test_golden_performance_has_every_kind_of_point():
 
 
 def test_a_constant_series_is_common_cause_not_a_signal():
-    from kpi.batch import spc_frame
-
     result = xmr([0.1] * 20, polarity="higher", target=0.05)
     assert not result.points["special_cause"].any()
     assert result.variation_icon == "common_cause"

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from etl.problems import FeedError
+from etl.targets_file import load_targets
 from kpi.rag import rag, rag_frame, rag_one
-from kpi.targets import financial_year, financial_years, load_targets, targets_frame
+from kpi.targets import financial_year, financial_years, targets_frame
 
 CSV = """kpi_id,org_code,year,target,note
 cp_diabetes_complete,,2024/25,80,area target raised for the year
