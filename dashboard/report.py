@@ -34,7 +34,7 @@ from dashboard.summary import summary_sentence
 from kpi.catalogue import Kpi, load_catalogue
 from kpi.verdicts import latest_shift
 
-CHART_SIZE = (700, 330)  # pixels: fits A4's printable width (about 718 px at 15 mm margins)
+CHART_SIZE = (700, 290)  # pixels: A4's printable area (about 718 x 1009 px) holds three
 
 CSS = """
 @page { size: A4; margin: 15mm; }
@@ -48,7 +48,7 @@ h1 { color: #005EB8; font-size: 20pt; } h2 { color: #003087; border-bottom: 2px 
 .tile ul { margin: 4px 0 0 16px; padding: 0; font-size: 9.5pt; }
 .why { font-style: italic; }
 .chart { break-inside: avoid; page-break-inside: avoid; margin: 0 0 12px 0; width: 700px; }
-.chart p { font-size: 9pt; margin: 2px 0; }
+.chart p { font-size: 9pt; margin: 2px 0; } .chart h3 { margin: 4px 0 0 0; font-size: 11pt; }
 table { border-collapse: collapse; font-size: 9.5pt; } td, th { border: 1px solid #AEB7BD;
   padding: 2px 6px; text-align: left; } tr { break-inside: avoid; page-break-inside: avoid; }
 section { break-before: page; page-break-before: always; } section.first { break-before: auto;
@@ -126,10 +126,14 @@ def _chart(kpi: Kpi, series: pd.DataFrame, org_label: str, month: str,
            notes: pd.DataFrame) -> str:
     fig = spc_figure(series, kpi, org_label=org_label, month=month,
                      annotations=notes.to_dict("records"))
-    fig.update_layout(width=CHART_SIZE[0], height=CHART_SIZE[1], margin={"t": 60, "b": 50})
+    # At a fixed print size long words are cut, so HTML carries them: the title as a heading
+    # (it wraps), the unit in the caption; the axes keep the short unit and the month ticks.
+    fig.update_layout(width=CHART_SIZE[0], height=CHART_SIZE[1], margin={"t": 30, "b": 40},
+                      title_text=None, xaxis_title_text=None, yaxis_title_text=kpi.unit)
     div = pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id=f"chart-{kpi.id}",
                       config={"staticPlot": True, "displaylogo": False, "responsive": False})
-    return (f'<div class="chart" id="spc-{kpi.id}"><h3>{_e(kpi.title)}</h3>{div}</div>')
+    return (f'<div class="chart" id="spc-{kpi.id}"><h3>{_e(kpi.title)}: {_e(org_label)}</h3>'
+            f"<p>{_e(theme.unit_text(kpi))}</p>{div}</div>")
 
 
 def _table(frame: pd.DataFrame, headers: dict[str, str]) -> str:
