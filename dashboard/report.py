@@ -31,7 +31,7 @@ from dashboard.components.kpi_tile import tile_rows, tile_text, unit_words, with
 from dashboard.components.rag_badge import rag_text
 from dashboard.figures.spc import spc_figure
 from dashboard.summary import summary_sentence
-from kpi.catalogue import Kpi, load_catalogue
+from kpi.catalogue import Kpi, get_kpi, load_catalogue
 from kpi.verdicts import latest_shift
 
 CHART_SIZE = (700, 290)  # pixels: A4's printable area (about 718 x 1009 px) holds three
@@ -160,7 +160,9 @@ def _payment(conn: Connection, org_code: str, month: str) -> str:
     if view.empty:
         return "<p>No quarter has ended yet for these networks' care packages.</p>"
     latest = view.sort_values("period").groupby(["org_code", "kpi_id"]).tail(1)
-    latest = latest.assign(share_to_date=(latest["share_to_date"] * 100).round(1))
+    latest = latest.assign(share_to_date=(latest["share_to_date"] * 100).round(1),
+                           kpi_id=[get_kpi(k).title for k in latest["kpi_id"]],
+                           met=latest["met"].map({True: "Yes", False: "No"}))
     return (f"<p>Each network's care-package KPIs at the latest quarter end up to "
             f"{theme.month_label(month)}, and the share of the year's performance element "
             "earned so far (%).</p>" + _table(latest.sort_values(["org_code", "kpi_id"]), {
@@ -173,7 +175,7 @@ def _freshness(conn: Connection, org_code: str, month: str) -> str:
     feeds = read.feed_freshness(conn)
     prov = read.provisional_months(conn, org_code)
     prov = prov[prov["period"] <= month]
-    listed = ", ".join(sorted({theme.month_label(p) for p in prov["period"]})) or "none"
+    listed = ", ".join(theme.month_label(p) for p in sorted(set(prov["period"]))) or "none"
     return (_table(feeds.astype({"finished_at": str}), {
         "feed": "Feed", "finished_at": "Last loaded", "latest_period": "Latest month carried"})
         + f"<p>Provisional months for this organisation up to {theme.month_label(month)}: "
