@@ -79,6 +79,8 @@ def test_the_pack_prints_to_a4_pdf_with_page_images(pack, output_dir: Path):
     assert (round(float(size.group(1))), round(float(size.group(2)))) == (595, 842)  # A4 in pt
     pages = int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))
     assert pages >= 4
+    for stale in output_dir.glob("page-*.png"):  # a previous run's pages
+        stale.unlink()
     subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(output_dir / "page")],
                    check=True, timeout=120)
     images = sorted(output_dir.glob("page-*.png"))
