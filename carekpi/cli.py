@@ -241,6 +241,47 @@ def annotations_propose(org_code: str, month: str | None, out: Path | None) -> N
                    f"it, then 'carekpi annotations load {out}' to accept them")
 
 
+@cli.command("impact")
+@click.option("--kpi", "kpi_id", required=True,
+              help="A count KPI: ea_rate, ea_bed_days_65, dtoc_rate, care_home_admissions_65.")
+@click.option("--org", "org_code", required=True, help="Organisation code.")
+@click.option("--start", callback=lambda _c, _p, v: _month(v), default=None,
+              help="Programme start (YYYY-MM); default the annotation's month.")
+@click.option("--annotation", "annotation_id", type=int, default=None,
+              help="Take the start from this annotation (default: the org's latest).")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="CSV to write (default: standard output).")
+def impact(kpi_id: str, org_code: str, start: str | None, annotation_id: int | None,
+           out: Path | None) -> None:
+    """Actual against the projected baseline, month by month, as CSV (small numbers '*')."""
+    from carekpi.impact import impact_csv, programme_impact, programme_start
+    from kpi.impact import ImpactError, Tariff, is_significant
+
+    settings = _settings()
+    engine = _engine(settings)
+    tariff = Tariff(settings.tariff_emergency_admission, settings.tariff_bed_day)
+    try:
+        start = start or programme_start(engine, org_code, kpi_id, annotation_id)
+        result = programme_impact(engine, kpi_id, org_code, start, tariff)
+    except ImpactError as exc:
+        raise click.ClickException(str(exc)) from exc
+    table = impact_csv(result)
+    if out is None:
+        click.echo(table.to_csv(index=False), nl=False)
+        return
+    table.to_csv(out, index=False)
+    last = result.dropna(subset=["cumulative_difference"])
+    if last.empty:
+        click.echo(f"wrote {len(table)} months to {out} (cumulative figures suppressed)")
+        return
+    row = last.iloc[-1]
+    verdict = "significant" if is_significant(result) else "not significant"
+    click.echo(f"wrote {len(table)} months to {out}; from {start} to {row['month']}: "
+               f"cumulative difference {row['cumulative_difference']:+,.0f} (95% interval "
+               f"{row['cumulative_lower']:+,.0f} to {row['cumulative_upper']:+,.0f}, {verdict}); "
+               "an estimate against a projection, not proof of cause")
+
+
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", type=int, default=8050)

@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     cache_url: str | None = Field(None, description="Cache for dashboard queries (e.g. redis://).")
     spc_run_length: int = Field(7, description="SPC: points in a run on one side of the mean.")
     spc_trend_length: int = Field(7, description="SPC: points in a rising/falling trend.")
+    tariff_emergency_admission: float = Field(
+        1800.0, ge=0, description="Impact: cost of one emergency admission in pounds "
+        "(illustrative default; set from the local contract)."
+    )
+    tariff_bed_day: float = Field(
+        350.0, ge=0, description="Impact: cost of one bed day in pounds "
+        "(illustrative default; set from the local contract)."
+    )
 
     @model_validator(mode="after")
     def _secret_needed(self) -> Settings:

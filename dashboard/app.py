@@ -16,7 +16,7 @@ from dashboard.report import register_report_route
 
 ROOT = Path(__file__).resolve().parents[1]
 # Nav order: the questions of dashboard.md, most asked first; pages not listed follow.
-NAV_ORDER = ("/", "/network", "/kpi", "/practice", "/data-quality", "/definitions")
+NAV_ORDER = ("/", "/network", "/kpi", "/practice", "/impact", "/data-quality", "/definitions")
 # Paths served besides the pages: Dash's internals (all start with '/_'), static files, health.
 _SERVED_PREFIXES = ("/_", "/assets/", "/healthz", "/report.html")
 

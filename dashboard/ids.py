@@ -81,3 +81,17 @@ OVERVIEW_TILES = "overview-tiles"
 OVERVIEW_RED_RED = "overview-red-red"
 OVERVIEW_PACK = "overview-board-pack"
 OVERVIEW_PICKER_PAGE = "overview"  # the org picker's page key: org_picker.picker_id("overview")
+
+# --- Programme impact page (/impact) ---
+IMPACT_URL = "impact-url"
+IMPACT_HEADING = "impact-heading"
+IMPACT_MESSAGES = "impact-messages"
+IMPACT_KPI = "impact-kpi-dropdown"
+IMPACT_PICKER_PAGE = "impact"  # org_picker.picker_id("impact")
+IMPACT_START = "impact-start-dropdown"
+IMPACT_CAVEAT = "impact-caveat"
+IMPACT_SUMMARY = "impact-summary"
+IMPACT_REFUSAL = "impact-refusal"
+IMPACT_CHART = "impact-chart-graph"
+IMPACT_PEERS = "impact-peers-graph"
+IMPACT_CSV = "impact-csv"

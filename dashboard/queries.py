@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from carekpi import impact as impact_read
 from carekpi import read
 from carekpi import warehouse as wh
 
@@ -64,7 +65,13 @@ def cache_key() -> tuple[int, int]:
 @lru_cache(maxsize=512)
 def _cached(name: str, key: tuple[int, int], args: tuple, kwargs: tuple) -> Any:
     with _engine().connect() as conn:
-        return getattr(read, name)(conn, *args, **dict(kwargs))
+        return _function(name)(conn, *args, **dict(kwargs))
+
+
+def _function(name: str) -> Any:
+    """carekpi.read's function `name`, or carekpi.impact's for a name 'impact.<function>'."""
+    module, _, function = name.rpartition(".")
+    return getattr(impact_read if module == "impact" else read, function)
 
 
 def _run(name: str, *args, **kwargs) -> Any:
@@ -234,3 +241,15 @@ def refused_loads(limit: int = 200) -> pd.DataFrame:
 def missing_submissions(last_months: int = 3) -> pd.DataFrame:
     """feed, period, practice_code, org_name, parent_code of practices missing a month."""
     return _run("missing_submissions", last_months=last_months)
+
+
+# --- programme impact -------------------------------------------------------------------------
+def programme_impact(kpi_id: str, org_code: str, start: str, tariff) -> pd.DataFrame:
+    """Actual against the projected baseline by month (kpi.impact.COLUMNS, suppressed); raises
+    kpi.impact.ImpactError for a question the model cannot answer."""
+    return _run("impact.programme_impact", kpi_id, org_code, start, tariff)
+
+
+def peer_values(kpi_id: str, org_code: str) -> pd.DataFrame:
+    """The KPI by month for the organisation, its peers and England (carekpi.impact)."""
+    return _run("impact.peer_values", kpi_id, org_code)
