@@ -33,9 +33,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@ $(VENV)/.installed
 
-browser:  ## Debian's Chromium and ChromeDriver for the dash_duo tests
+browser:  ## Debian's Chromium, ChromeDriver (dash_duo tests) and poppler's pdftoppm (board pack)
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  ( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver )
+	@command -v pdftoppm >/dev/null || \
+	  ( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq poppler-utils )  # board-pack pages
 
 AXE_VERSION ?= 4.14.1
 AXE_JS := build/axe/node_modules/axe-core/axe.min.js

@@ -256,6 +256,48 @@ def users_list() -> None:
         click.echo(f"{name}\t{role}")
 
 
+@cli.command("report")
+@click.option("--month", callback=lambda _c, _p, v: _month(v), required=True,
+              help="The month the pack reports (YYYY-MM).")
+@click.option("--org", "org_code", default=None, help="Organisation code (default: the area).")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="The HTML file to write.")
+def report(month: str, org_code: str | None, out: Path) -> None:
+    """Write the monthly board pack: one self-contained HTML file that prints to A4 PDF."""
+    from dashboard.report import write_board_pack
+
+    settings = _settings()
+    try:
+        pack = write_board_pack(_engine(settings), month, out, org_code)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"wrote {out}: {len(pack.kpi_ids)} KPIs, {out.stat().st_size / 1e6:.1f} MB "
+               f"in {pack.seconds:.1f} s")
+
+
+@annotations.command("propose")
+@click.option("--org", "org_code", required=True, help="Organisation code.")
+@click.option("--month", callback=lambda _c, _p, v: _month(v), default=None,
+              help="Judge the series up to this month (default: the latest).")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the proposals as an annotations CSV to review and load.")
+def annotations_propose(org_code: str, month: str | None, out: Path | None) -> None:
+    """Propose a rebase at the start of each sustained shift (MDC); never applied by itself."""
+    from dashboard.proposals import annotations_with, propose_rebases
+
+    settings = _settings()
+    proposals = propose_rebases(_engine(settings), org_code, month)
+    if proposals.empty:
+        click.echo(f"no sustained shift in {org_code}'s latest months: nothing to propose")
+        return
+    for row in proposals.itertuples(index=False):
+        click.echo(f"{row.kpi_id}: rebase at {row.period} ({row.text})")
+    if out is not None:
+        annotations_with(_engine(settings), proposals).to_csv(out, index=False)
+        click.echo(f"wrote every annotation plus {len(proposals)} proposals to {out}: review "
+                   f"it, then 'carekpi annotations load {out}' to accept them")
+
+
 @cli.command("impact")
 @click.option("--kpi", "kpi_id", required=True,
               help="A count KPI: ea_rate, ea_bed_days_65, dtoc_rate, care_home_admissions_65.")

@@ -669,3 +669,46 @@ def export_rows(bind: Bind, *, suppress: bool = True, **filters) -> pd.DataFrame
         rows = csv_frame(suppress_rows(rows), unsuppressed=rows)
     extra = [c for c in rows.columns if c not in EXPORT_COLUMNS]
     return rows[[*EXPORT_COLUMNS, *extra]]
+
+
+def practices_under(bind: Bind, org_code: str, period: str) -> list[str]:
+    """The practices under an organisation in a month (itself, if a practice), sorted."""
+    return _practices_under(bind, org_code, period)
+
+
+def every_annotation(bind: Bind) -> pd.DataFrame:
+    """Every annotation as `carekpi annotations load` reads them: org_code, period, text, kpi_id,
+    rebase; by organisation, month and id."""
+    a = wh.annotation
+    rows = _read(bind, select(a.c.org_code, a.c.period, a.c.text, a.c.kpi_id, a.c.rebase)
+                 .order_by(a.c.org_code, a.c.period, a.c.annotation_id))
+    rows["rebase"] = rows["rebase"].astype(bool)
+    return rows
+
+
+RED_RED_COLUMNS = ["kpi_id", "level", "org_code", "org_name", "period", "value", "reasons"]
+
+
+def red_red(bind: Bind, org_code: str, period: str) -> pd.DataFrame:
+    """The networks and practices under `org_code` in a month that are worse than their peers
+    and getting worse (kpi.verdicts.red_red_reasons, on suppressed rows: a hidden value is never
+    named), by KPI, level (networks first) and code: RED_RED_COLUMNS, reasons joined by '; '."""
+    from kpi.verdicts import red_red_reasons
+
+    found = []
+    with _connected(bind) as conn:
+        practices = set(_practices_under(conn, org_code, period))
+        networks = set(members_in(conn, org_code, period)) - practices
+        for kpi in load_catalogue():
+            if kpi.drilldown_of or kpi.rolling_of:
+                continue
+            for level, codes in (("network", networks), ("practice", practices)):
+                if not codes or level not in kpi.levels:
+                    continue
+                rows = kpi_month(conn, kpi.id, period, level)
+                for row in rows[rows["org_code"].isin(codes)].to_dict("records"):
+                    reasons = red_red_reasons(row, kpi.polarity)
+                    if reasons:
+                        found.append({**{c: row.get(c) for c in RED_RED_COLUMNS[:-1]},
+                                      "reasons": "; ".join(reasons)})
+    return pd.DataFrame(found, columns=RED_RED_COLUMNS)

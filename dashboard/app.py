@@ -13,13 +13,14 @@ from carekpi.settings import Settings
 from carekpi.warehouse import make_engine
 from dashboard import api, auth, hardening, health, ids, queries, runtime
 from dashboard.cache import make_cache
+from dashboard.report import register_report_route
 
 ROOT = Path(__file__).resolve().parents[1]
 # Nav order: the questions of dashboard.md, most asked first; pages not listed follow.
 NAV_ORDER = ("/", "/network", "/kpi", "/practice", "/impact", "/data-quality", "/definitions")
 # Paths served besides the pages: Dash's internals (all start with '/_'), static files, health,
-# sign-in and the analyst API.
-_SERVED_PREFIXES = ("/_", "/assets/", "/healthz", "/login", "/logout", "/api/")
+# sign-in, the analyst API and the board pack.
+_SERVED_PREFIXES = ("/_", "/assets/", "/healthz", "/login", "/logout", "/api/", "/report.html")
 # Callback outputs only a data manager may ask for (refused rows leave the system in them).
 DATA_MANAGER_OUTPUTS = (ids.DQ_REFUSED_CSV,)
 
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         return health.check(engine, settings,
                             scheduler_expected=settings.heartbeat_file is not None)
 
+    register_report_route(app.server, engine)
     return app
 
 

@@ -56,6 +56,7 @@ NETWORK_PAYMENT = "network-payment-grid"
 NETWORK_PAYMENT_CAPTION = "network-payment-caption"
 NETWORK_PAYMENT_CSV = "network-payment-csv"
 NETWORK_CHANGES = "network-changes"
+NETWORK_RED_RED = "network-red-red"
 
 # --- Data-quality page (/data-quality) ---
 DQ_FRESHNESS = "dq-freshness"
@@ -77,6 +78,8 @@ OVERVIEW_MESSAGES = "overview-messages"
 OVERVIEW_BREADCRUMB = "overview-breadcrumb"
 OVERVIEW_FRESHNESS = "overview-freshness"
 OVERVIEW_TILES = "overview-tiles"
+OVERVIEW_RED_RED = "overview-red-red"
+OVERVIEW_PACK = "overview-board-pack"
 OVERVIEW_PICKER_PAGE = "overview"  # the org picker's page key: org_picker.picker_id("overview")
 
 # --- Programme impact page (/impact) ---

@@ -198,6 +198,12 @@ def annotations(org_code: str, kpi_id: str | None = None) -> pd.DataFrame:
     return _run("annotations", org_code, kpi_id)
 
 
+def red_red(org_code: str, month: str) -> pd.DataFrame:
+    """read.RED_RED_COLUMNS: networks and practices under an organisation that month both worse
+    than their peers and getting worse."""
+    return _run("red_red", org_code, month)
+
+
 def payment_status(network_code: str | None = None, year: str | None = None) -> pd.DataFrame:
     """The care-package payment view (default terms), for one network or all."""
     return _run("payment_status", None, year, network_code)

@@ -4,7 +4,7 @@ change on a year before, a sparkline, and a note when later months are still pro
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote, urlencode
 
 import pandas as pd
@@ -15,6 +15,7 @@ from dashboard.state import kpi_label
 from dashboard.theme import NHS, format_difference, format_value, month_label, unit_text
 from kpi.catalogue import Kpi
 from kpi.suppression import is_small
+from kpi.verdicts import latest_shift, reconcile_verdict
 
 VARIATION_WORDS = {
     "common_cause": "Common cause variation",
@@ -44,6 +45,8 @@ class TileText:
     change: str
     period: str
     provisional_note: str = ""
+    shift: str = ""  # a sustained shift the latest months belong to, and the proposed rebase
+    why: str = ""  # why this month's RAG and the assurance verdict both hold
 
 
 def _is_suppressed(row: Mapping) -> bool:
@@ -122,6 +125,28 @@ def tile_text(kpi: Kpi, latest: Mapping, year_before: Mapping | None,
         trend=trend, change=change, period=period, provisional_note=note)
 
 
+def with_verdict(text: TileText, kpi: Kpi, series: pd.DataFrame | Rows,
+                 shown: Mapping) -> TileText:
+    """The tile's words with SPC verdicts that hold together (kpi.verdicts): in a sustained
+    shift the tile says so, reads the assurance against the current process and proposes the
+    shift's start as a recalculation point; a RAG that seems to contradict the assurance gets a
+    sentence saying why. `series` holds the rows up to the shown month (needs spc_mean)."""
+    rows = sorted((r for r in as_rows(series) if r["period"] <= shown["period"]),
+                  key=lambda r: r["period"])
+    shift = latest_shift([r["value"] for r in rows], shown.get("spc_mean"),
+                         polarity=kpi.polarity, target=shown.get("target"))
+    verdict = reconcile_verdict(text.rag, shown.get("assurance_icon"), shift)
+    words = ""
+    if shift is not None:
+        start = month_label(rows[shift.start]["period"])
+        side = "above" if shift.side > 0 else "below"
+        words = (f"Sustained shift {side} the mean since {start} ({shift.points} months): "
+                 f"target read against the current process; recalculating the limits from "
+                 f"{start} is proposed (carekpi annotations propose)")
+    return replace(text, assurance=ASSURANCE_WORDS.get(verdict.assurance or "", ""),
+                   shift=words, why=verdict.why)
+
+
 def sparkline_svg(values: list[float | None], size: tuple[int, int] = SPARK_SIZE) -> str:
     """A small SVG line of the values (gaps where a value is missing), the last point marked."""
     width, height = size
@@ -184,7 +209,8 @@ def kpi_tile(kpi: Kpi, org_code: str, text: TileText,
     """The tile: the KPI's name links to its definition, 'SPC chart' to the KPI page."""
     tile_id = f"tile-{kpi.id}"
     query = {"kpi": kpi.id, "org": org_code} | ({"month": month} if month else {})
-    notes = [t for t in (text.change, text.variation, text.assurance, text.trend) if t]
+    notes = [t for t in (text.change, text.variation, text.shift, text.assurance, text.why,
+                         text.trend) if t]
     return html.Article([
         html.H3(dcc.Link(kpi_label(kpi), href=f"/definitions#{kpi.id}", className="tile-title",
                          title=f"Definition of {kpi_label(kpi)}"), id=f"{tile_id}-name"),

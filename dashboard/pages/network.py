@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import dash
 import dash_ag_grid as dag
+import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import ids, state, theme
+from dashboard import ids, queries, state, theme
+from dashboard.alerts import red_red_table
 from dashboard.components.download import csv_download
 from dashboard.components.org_picker import org_picker, picker_id
 from dashboard.panels.network import (
@@ -85,6 +87,8 @@ def layout(org: str | None = None, month: str | None = None, **params) -> html.D
                        className="ag-theme-alpine payment-grid", style={"width": "100%"}),
             csv_download(ids.NETWORK_PAYMENT_CSV, "Download the payment position (CSV)"),
         ], className="panel"),
+        html.Section([html.H2("Red-red alerts: worse than peers and getting worse"),
+                      html.Div(id=ids.NETWORK_RED_RED)], className="panel"),
         html.Section([html.H2("What changed since last month"),
                       html.Div(id=ids.NETWORK_CHANGES)], className="panel"),
     ], className="network-page")
@@ -107,6 +111,15 @@ def update_page(org, month):
     return (view.search, view.heading, view.breadcrumb, view.freshness, view.column_defs,
             view.row_data, view.grid_options, view.matrix_caption, view.payment_rows,
             view.payment_caption, view.changes)
+
+
+@callback(Output(ids.NETWORK_RED_RED, "children"), *CONTROLS)
+def update_red_red(org, month):
+    network = resolve_network(org)[0]
+    month = month or queries.latest_month()
+    if not network or not month:
+        return red_red_table(pd.DataFrame(), f"{ids.NETWORK_RED_RED}-table")
+    return red_red_table(queries.red_red(network, month), f"{ids.NETWORK_RED_RED}-table")
 
 
 @callback(Output(ids.NETWORK_GO, "href"), Input(ids.NETWORK_MATRIX, "cellClicked"),

@@ -9,10 +9,12 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import ids, queries, state
+from dashboard.alerts import red_red_table
 from dashboard.components.breadcrumb import breadcrumb_nav
 from dashboard.components.freshness import page_freshness
-from dashboard.components.kpi_tile import kpi_tile, tile_rows, tile_text
+from dashboard.components.kpi_tile import kpi_tile, tile_rows, tile_text, with_verdict
 from dashboard.components.org_picker import org_picker, picker_id
+from dashboard.report import report_href
 from dashboard.state import Choices, PageState
 from kpi.catalogue import kpis_by_family
 
@@ -23,7 +25,8 @@ PAGE = ids.OVERVIEW_PICKER_PAGE
 
 # The mart columns a tile reads (a narrow frame keeps the per-KPI work cheap).
 TILE_COLUMNS = ["kpi_id", "period", "numerator", "denominator", "value", "target", "rag",
-                "variation_icon", "assurance_icon", "trend", "provisional", "suppressed"]
+                "variation_icon", "assurance_icon", "trend", "provisional", "suppressed",
+                "spc_mean"]
 
 
 def org_series(org_code: str, kpi_id: str, by_kpi: dict[str, list[dict]]) -> list[dict]:
@@ -52,8 +55,8 @@ def headline_tiles(page: PageState, choices: Choices) -> list[html.Section]:
                 continue  # not reported at this organisation's level
             year_before = _year_before(shown["period"])
             before = next((r for r in series if r["period"] == year_before), None)
-            text = tile_text(kpi, shown, before, later)
             drawn = [r for r in series if not page.month or r["period"] <= page.month]
+            text = with_verdict(tile_text(kpi, shown, before, later), kpi, drawn, shown)
             tiles.append(kpi_tile(kpi, page.org, text, drawn, page.month))
         if tiles:
             sections.append(html.Section([html.H2(kpis[0].family_title),
@@ -94,6 +97,10 @@ def layout(org: str | None = None, month: str | None = None, **_) -> html.Div:
                "the Making Data Count SPC verdicts in words. Values built on counts of 1 to 7 "
                "are shown as *. Select a KPI's name for its definition.", className="intro"),
         html.Div(headline_tiles(page, choices), id=ids.OVERVIEW_TILES),
+        html.Section([html.H2("Red-red alerts: worse than peers and getting worse"),
+                      red_red_table(queries.red_red(page.org, page.month), ids.OVERVIEW_RED_RED),
+                      html.A("Download the board pack (HTML, prints to A4)", id=ids.OVERVIEW_PACK,
+                             href=report_href(page.month, page.org), download="")]),
     ])
 
 
