@@ -17,6 +17,7 @@ from sqlalchemy import Integer, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from carekpi import warehouse as wh
+from carekpi.periods import first_day, last_day
 from etl.detect import detect_layout, feed_module
 from etl.facts import FactRows, fact_rows_for
 from etl.problems import FeedError, Problem
@@ -62,8 +63,8 @@ def known_codes_reader(conn: Connection) -> Callable[[str], set[str]]:
 
     def codes(period: str) -> set[str]:
         if period not in cache:
-            start = pd.Timestamp(f"{period}-01")
-            end = start + pd.offsets.MonthEnd(0)
+            start = pd.Timestamp(first_day(period))
+            end = pd.Timestamp(last_day(period))
             opens, closes = pd.to_datetime(orgs["open_date"]), pd.to_datetime(orgs["close_date"])
             opened = opens.isna() | (opens <= end)
             not_closed = closes.isna() | (closes >= start)

@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection, Engine
 
+from carekpi import periods
 from carekpi import warehouse as wh
 from carekpi.settings import Settings
 from etl.annotations import rebase_points
@@ -29,7 +30,6 @@ from etl.incomplete_inputs import (
 from etl.mart_statistics import add_statistics
 from etl.measures import (
     cp_measure,
-    days_in_month,
     network_measures,
     practice_measures,
     stay_months,
@@ -245,7 +245,7 @@ def _add_value_and_intervals(out: pd.DataFrame, spread: pd.Series, kpi: Kpi) -> 
     den = out["denominator"].astype(float)
     scale = float(kpi.multiplier)
     if kpi.per_day_of_month:  # DToC: delayed days / days in month = average beds per day
-        days = days_in_month(out["period"])
+        days = periods.days_in_each(out["period"])
         den = den * days
     with np.errstate(divide="ignore", invalid="ignore"):
         out["value"] = np.where(den > 0, num / den * scale, np.nan)

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from carekpi.periods import period_of
 from etl.layout_reader import first_csv_row, is_workbook, read_counts, title_period
 from etl.layouts import layouts_for
 from etl.problems import FeedError, Problem
@@ -376,7 +377,7 @@ def age_band(age: pd.Series) -> pd.Series:
 def _month(dates: pd.Series) -> pd.Series:
     """'YYYY-MM' of each date, None where missing."""
     codes, uniques = pd.factorize(pd.Series(dates))  # missing -> -1, the None appended
-    text = np.array([f"{pd.Timestamp(u):%Y-%m}" for u in uniques] + [None], dtype=object)
+    text = np.array([period_of(pd.Timestamp(u)) for u in uniques] + [None], dtype=object)
     return pd.Series(text[codes], index=dates.index, dtype=object)
 
 
