@@ -18,8 +18,10 @@ from sqlalchemy.engine import Connection, Engine
 
 from carekpi import warehouse as wh
 from carekpi.periods import first_day, last_day
-from etl.detect import detect_layout, feed_module
-from etl.facts import FactRows, fact_rows_for
+from etl.detect import detect_layout
+from etl.facts import fact_rows_for
+from etl.feeds import FEEDS
+from etl.feeds.record import FactRows
 from etl.problems import FeedError, Problem
 from etl.reference import authorities_in, local_authorities
 
@@ -102,7 +104,7 @@ def load_file(
     result = LoadResult(path.name, "refused")
     try:
         result.feed, result.layout = detect_layout(path, feed_hint)
-        frame = feed_module(result.feed).parse(path, result.layout)
+        frame = FEEDS[result.feed].parse(path, result.layout)
         set_aside: list[Problem] = list(frame.attrs.get("set_aside", []))
         result.rows_read = len(frame) + len(set_aside)
         with engine.begin() as conn:
