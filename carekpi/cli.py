@@ -73,7 +73,7 @@ def demo() -> None:
 def demo_generate(out: Path, scale: str, months: int, seed: int, end_month: str | None,
                   faults: bool) -> None:
     """Write synthetic feed files, in the layouts of feeds.md, into OUT/<feed>/."""
-    from etl.demo import generate
+    from carekpi_demo import generate
 
     summary = generate(out, scale=scale, months=months, seed=seed, faults=faults,
                        end_month=end_month)

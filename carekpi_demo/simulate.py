@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from etl.demo.story import (
+from carekpi_demo.story import (
     ACSC_DIAGNOSES,
     AGE_STARTS,
     DTOC_REASONS,
@@ -167,7 +167,7 @@ class Population:
 
 def geo_seed(geo: Geography) -> int:
     """The fixed structural seed of a geography (same story whatever the run's seed)."""
-    from etl.demo.story import STORY_SEED
+    from carekpi_demo.story import STORY_SEED
 
     return STORY_SEED + (0 if geo.scale == "area" else 7)
 
