@@ -266,6 +266,32 @@ def kpi_month(bind: Bind, kpi_id: str, period: str, level: str, *,
     return _finish(rows, suppress)
 
 
+IN_BATCH = 900  # codes per IN list: under SQLite's oldest bound-parameter limit (999)
+
+
+def orgs_month(bind: Bind, org_codes: Sequence[str], kpi_ids: Sequence[str], period: str, *,
+               form: str = "month", suppress: bool = True) -> pd.DataFrame:
+    """Every given KPI of a set of organisations (a practice's peers) for one month, by KPI and
+    org_code (MART_COLUMNS plus org_name).
+
+    One query per 900 codes instead of one whole-level read per KPI: each (kpi_id, org_code,
+    period, form) is a seek of the mart's primary key.
+    """
+    m, o = wh.kpi_mart, wh.organisation
+    codes, ids = sorted(set(org_codes)), sorted(set(kpi_ids))
+    parts = []
+    with _connected(bind) as conn:
+        for start in range(0, max(len(codes), 1), IN_BATCH):
+            query = (select(*_mart(), o.c.org_name)
+                     .join(o, o.c.org_code == m.c.org_code, isouter=True)
+                     .where(m.c.kpi_id.in_(ids), m.c.org_code.in_(codes[start:start + IN_BATCH]),
+                            m.c.period == period, m.c.form == form))
+            parts.append(wh.read_frame(conn, query))
+    rows = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    rows = rows.sort_values(["kpi_id", "org_code"]).reset_index(drop=True)
+    return _finish(rows, suppress)
+
+
 def network_matrix(bind: Bind, network_code: str, period: str, *,
                    suppress: bool = True) -> pd.DataFrame:
     """Every monthly KPI for one month of a network's practices (that month's members), the

@@ -155,6 +155,13 @@ def kpi_month(kpi_id: str, month: str, level: str, parent_code: str | None = Non
     return _run("kpi_month", kpi_id, month, level, parent_code=parent_code)
 
 
+def orgs_month(org_codes: tuple[str, ...], kpi_ids: tuple[str, ...], month: str
+               ) -> pd.DataFrame:
+    """Every given KPI of a set of organisations for one month (MART_COLUMNS, org_name;
+    suppressed): a practice's peers on every spine row in one read."""
+    return _run("orgs_month", tuple(org_codes), tuple(kpi_ids), month)
+
+
 def network_matrix(network_code: str, month: str) -> pd.DataFrame:
     """A network's practices, the network and its area x every monthly KPI for one month
     (MART_COLUMNS, org_name, row_kind; suppressed)."""

@@ -17,7 +17,7 @@ from kpi.trend import trend_frame
 SERIES = ["org_code", "form"]  # one chart per organisation and form (month, rolling 12)
 ICONS = ("variation_icon", "assurance_icon")
 # Rows charted at once when judging each month's icons: about 330 bytes a row in spc_frame
-# (kpi/batch.py), so some 130 MB at most.
+# (kpi.spc.spc_frame), so some 130 MB at most.
 PREFIX_ROWS = 400_000
 # Interval method -> the count model of funnels and trend tests (means have neither).
 KIND = {"wilson": "proportion", "byar": "rate"}

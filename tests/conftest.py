@@ -77,10 +77,8 @@ def golden() -> Path:
     """PHE's published worked examples (SOURCES.md there), read in place: skips where the folder
     is absent, fails instead while CAREKPI_REQUIRE_GOLDEN is set."""
     if not GOLDEN_DATA.is_dir():
-        reason = f"golden data folder {GOLDEN_DATA} is absent (a user's own clone)"
-        if os.environ.get("CAREKPI_REQUIRE_GOLDEN"):
-            pytest.fail(reason + " (CAREKPI_REQUIRE_GOLDEN is set, so it must run)")
-        pytest.skip(reason)
+        require_or_skip(f"golden data folder {GOLDEN_DATA} is absent (a user's own clone)",
+                        REQUIRE_GOLDEN)
     return GOLDEN_DATA
 
 

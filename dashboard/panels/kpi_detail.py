@@ -149,12 +149,18 @@ class ComparePanel:
     points: pd.DataFrame
 
 
-def compare_panel(kpi: Kpi, org_code: str, month: str, peer: str) -> ComparePanel:
-    """Funnel and ranked bars of the peer group's practices in `month`."""
+def compared(kpi: Kpi, org_code: str, month: str, peer: str, *, curve: bool = True
+             ) -> tuple[peers.PeerGroup, peers.Comparison, str]:
+    """The peer group, its comparison (points, limits when `curve`) and the level compared."""
     level = "practice" if "practice" in kpi.levels else "network"
     group = peers.peer_group(org_code, month, peer, orgs=queries.organisations(with_data=False),
                              level=level)
-    result = peers.compare(kpi, month, group, level)
+    return group, peers.compare(kpi, month, group, level, curve=curve), level
+
+
+def compare_panel(kpi: Kpi, org_code: str, month: str, peer: str) -> ComparePanel:
+    """Funnel and ranked bars of the peer group's practices in `month`."""
+    group, result, level = compared(kpi, org_code, month, peer)
     points = result.points
     highlight = org_code if org_code in group.codes else None
     highlight_label = org_name(org_code) if highlight else None
@@ -262,7 +268,8 @@ def csv_for(chart: str, kpi_id: str, org_code: str, month: str | None, peer: str
     if chart in ("spc", "table"):
         return send_csv(queries.kpi_series(kpi_id, org_code, state.kpi_form(kpi_id)), name)
     if chart in ("funnel", "ranked"):
-        points = compare_panel(kpi, org_code, month, peer).points.drop(
+        # the points alone: the figures (most of compare_panel's time) are not downloaded
+        points = compared(kpi, org_code, month, peer, curve=False)[1].points.drop(
             columns="effective_denominator")
         if chart == "ranked":  # in rank order, then the practices with no value shown
             points = pd.concat([ranked(points, kpi).drop(columns="rank"),

@@ -65,8 +65,11 @@ def spine_rows(practice: str, month: str, kpis: list[Kpi], group: peers.PeerGrou
     rows = []
     month_rows = {role: queries.org_month(code, month) for role, code in
                   (("network", network), ("area", area)) if code}
+    # every spine KPI of the peers in one read (not the whole country's month per KPI)
+    peer_rows = queries.orgs_month(group.codes, tuple(k.id for k in kpis), month)
     for kpi in kpis:
-        points = peers.compare(kpi, month, group, curve=False).points
+        points = peers.compare(kpi, month, group, curve=False,
+                               rows=peer_rows[peer_rows["kpi_id"] == kpi.id]).points
         mine = _value_of(points, practice)
         own = {"practice": mine} | {
             role: _value_of(frame[(frame["kpi_id"] == kpi.id) & (frame["form"] == "month")],

@@ -79,6 +79,12 @@ def mart(monkeypatch) -> pd.DataFrame:
         return read.suppress_rows(frame[(frame["org_code"] == org) & (frame["period"] == month)]
                                   .reset_index(drop=True))
 
+    def orgs_month(codes, kpi_ids, month):
+        rows = frame[frame["org_code"].isin(codes) & frame["kpi_id"].isin(kpi_ids)
+                     & (frame["period"] == month)].copy()
+        rows["org_name"] = rows["org_code"].map(names)
+        return read.suppress_rows(rows.sort_values(["kpi_id", "org_code"]).reset_index(drop=True))
+
     def parent_chain(org):
         chain = [org]
         while isinstance(PARENT.get(chain[0]), str):
@@ -88,6 +94,7 @@ def mart(monkeypatch) -> pd.DataFrame:
     empty = pd.DataFrame()
     fakes = {
         "organisations": lambda with_data=True: ORGS.copy(), "kpi_month": kpi_month,
+        "orgs_month": orgs_month,
         "kpi_series": kpi_series, "org_month": org_month, "parent_chain": parent_chain,
         "kpi_ids": lambda: ["ea_rate"], "annotations": lambda org, kpi=None: pd.DataFrame(
             {"annotation_id": [1], "period": ["2026-09"], "kpi_id": [None],

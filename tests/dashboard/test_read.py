@@ -234,6 +234,18 @@ def test_one_kpi_month_for_a_level_and_for_one_parent(wh_filled):
         "N1", "N2"]
 
 
+@pytest.mark.parametrize("batch", [900, 2])
+def test_every_kpi_of_a_set_of_practices_in_one_month(wh_filled, monkeypatch, batch):
+    monkeypatch.setattr(read, "IN_BATCH", batch)  # 2: three codes take two reads, one answer
+    rows = read.orgs_month(wh_filled, ["D", "A", "B"], [K, "ea_rate", E], "2025-02")
+    assert rows[["kpi_id", "org_code"]].values.tolist() == [
+        [K, "A"], [K, "B"], [K, "D"], ["ea_rate", "A"], ["ea_rate", "B"]]
+    # B's 7 and the mart's flag on B's ea_rate are hidden on the way out
+    assert _values(rows, "value") == [0.0, None, 100 * 25 / 40, 100 * 12 / 1000, None]
+    assert rows["suppressed"].tolist() == [False, True, False, False, True]
+    assert rows["org_name"].tolist() == ["Alpha", "Bravo", "Delta", "Alpha", "Bravo"]
+
+
 def test_network_matrix_holds_that_months_practices_the_network_and_its_area(wh_filled):
     jan = read.network_matrix(wh_filled, "N1", "2025-01")
     assert jan[["row_kind", "org_code"]].drop_duplicates().values.tolist() == [

@@ -3,8 +3,9 @@ suppression, provisional reasons, SPC (full chart and each month's verdicts), fu
 recent trends.
 
 Intervals, RAG and suppression are written here from their formulas (scipy quantiles); SPC,
-funnel and trend use the single-series functions of `kpi` (xmr, classify_funnel,
-recent_trend) on each series or group, never the batch path (kpi.batch) the mart uses.
+funnel and trend use the single-series test oracles of tests/kpi/oracles (xmr, classify_funnel,
+recent_trend) on each series or group, never the grouped path (kpi.spc.spc_frame and friends)
+the mart uses.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ import pandas as pd
 from scipy import stats
 
 from kpi.catalogue import Kpi
-from kpi.funnel import classify_funnel
-from kpi.spc import xmr
-from kpi.trend import recent_trend
+from tests.kpi.oracles.funnel import classify_funnel
+from tests.kpi.oracles.spc import xmr
+from tests.kpi.oracles.trend import recent_trend
 
 LEVELS = {"95": 0.95, "998": 0.998}
 KIND = {"wilson": "proportion", "byar": "rate"}
