@@ -9,13 +9,13 @@ the totals the files must parse back to. Same seed, same bytes; another seed, th
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from carekpi.periods import add_months, is_period, period_of
 from carekpi_demo import writers
 from carekpi_demo.simulate import (
     CarePackageModel,
@@ -63,7 +63,7 @@ class GenerationSummary:
 def default_end_month(today: dt.date | None = None) -> str:
     """The last complete month before today, 'YYYY-MM'."""
     today = today or dt.date.today()
-    return str(pd.Period(today, freq="M") - 1)
+    return add_months(period_of(today), -1)
 
 
 def generate(out: Path, *, scale: str = "area", months: int = 36, seed: int = 20240401,
@@ -89,7 +89,7 @@ def generate(out: Path, *, scale: str = "area", months: int = 36, seed: int = 20
     if months < 1:
         raise ValueError(f"months must be at least 1, not {months}")
     end_month = end_month or default_end_month()
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", end_month):
+    if not is_period(end_month):
         raise ValueError(f"end_month must be 'YYYY-MM', not {end_month!r}")
     story = story or Story()
     out = Path(out)
