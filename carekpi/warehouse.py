@@ -95,8 +95,9 @@ spell_fact = Table(
     Column("discharge_period", String(7), primary_key=True),
     Column("sex", String(3), primary_key=True),
     Column("age_band", String(7), primary_key=True),
-    Column("coverage_period", String(7), primary_key=True),
-    Column("coverage_org", String(16), primary_key=True),
+    # '' when a row was written without a coverage (by hand, not by a load).
+    Column("coverage_period", String(7), primary_key=True, server_default=""),
+    Column("coverage_org", String(16), primary_key=True, server_default=""),
     *[_count(m) for m in SPELL_MEASURES],
     Column("load_id", Integer),
     Index("ix_spell_fact_discharge", "discharge_period"),

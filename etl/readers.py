@@ -10,7 +10,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pandas as pd
-from pandas.api.types import union_categoricals
 
 from etl.problems import FeedError, Problem
 
@@ -119,20 +118,14 @@ def read_csv_chunks(
                         ) from exc
 
 
-def read_csv_compact(path: Path, columns: list[str], chunk_rows: int = 100_000) -> pd.DataFrame:
-    """`columns` of a large CSV as categorical text (each distinct value stored once), read
-    chunk by chunk: a national month of hospital episodes fits in little memory."""
-    parts: dict[str, list[pd.Categorical]] = {c: [] for c in columns}
-    rows = 0
-    for chunk in read_csv_chunks(path, columns, chunk_rows):
-        rows += len(chunk)
-        for column in columns:
-            parts[column].append(pd.Categorical(chunk[column].to_numpy()))
-    frame = pd.DataFrame({
-        c: pd.Series(union_categoricals(p), dtype="category") if p else pd.Series(
-            [], dtype="category") for c, p in parts.items()})
-    frame["source_row"] = pd.RangeIndex(2, rows + 2).to_numpy(dtype="int64")
-    return frame
+def read_csv_columns(path: Path, columns: list[str], chunk_rows: int = 100_000) -> pd.DataFrame:
+    """`columns` of a large CSV, every cell text, with `source_row`, read `chunk_rows` at a
+    time: only the columns asked for are kept, so a national month of hospital episodes (a
+    wide extract) never sits in memory whole."""
+    chunks = list(read_csv_chunks(path, columns, chunk_rows))
+    if not chunks:
+        return pd.DataFrame(columns=[*columns, "source_row"])
+    return pd.concat(chunks, ignore_index=True)
 
 
 def header_mapping(names: Iterable[str], aliases: dict[str, list[str]]) -> dict[str, str]:

@@ -36,7 +36,7 @@ from etl.readers import (
     fold_label,
     header_mapping,
     is_suppressed,
-    read_csv_compact,
+    read_csv_columns,
     read_excel_sheets,
     rename_by_aliases,
 )
@@ -264,7 +264,7 @@ def _collapse_episodes(raw: pd.DataFrame, spec: dict) -> pd.DataFrame:
 
 def _read_record_csv(path: Path, spec: dict) -> pd.DataFrame:
     """The layout's columns of a record-level CSV, renamed to canonical names, with source_row
-    (read in chunks, each cell's text stored once per distinct value)."""
+    (read in chunks by the shared reader)."""
     header = first_csv_row(path)
     found = header_mapping(header, spec["aliases"])
     missing = [c for c in spec["required"] if c not in found.values()]
@@ -275,7 +275,7 @@ def _read_record_csv(path: Path, spec: dict) -> pd.DataFrame:
         raise FeedError(path.name, [
             Problem(path.name, "required column is missing (expected one of "
                     f"{[c, *spec['aliases'].get(c, [])]})", row=1, column=c) for c in missing])
-    return read_csv_compact(path, list(found)).rename(columns=found)
+    return read_csv_columns(path, list(found)).rename(columns=found)
 
 
 def _parse_record_level(path: Path, spec: dict) -> pd.DataFrame:

@@ -212,6 +212,8 @@ def standardised_ratios(feeds: Path, acsc_prefixes: tuple[str, ...]) -> pd.DataF
     Strata: sex x five-year band of known sex; reference rates: all practices that month."""
     pop = stratum_population(feeds)
     events = stratum_admissions(feeds, acsc_prefixes)
+    # the stays already under way when the window opened were admitted in no listed month
+    events = events[events["period"] >= pop["period"].min()]
     keys = ["practice_code", "period", "sex", "age_band"]
     spell_months = sorted(events["period"].unique())
     assert set(spell_months) <= set(pop["period"])  # an extract every month: nothing carried

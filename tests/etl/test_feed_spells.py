@@ -446,9 +446,9 @@ def test_hes_read_in_small_chunks_equals_one_read(tmp_path: Path, monkeypatch) -
 
     path = _write_csv(tmp_path / "e.csv", HES_HEADER, _hes_rows())
     whole = spells.parse(path, "hes_apc")
-    compact = readers.read_csv_compact
-    monkeypatch.setattr(spells, "read_csv_compact",
-                        lambda p, columns: compact(p, columns, chunk_rows=2))
+    read = readers.read_csv_columns
+    monkeypatch.setattr(spells, "read_csv_columns",
+                        lambda p, columns: read(p, columns, chunk_rows=2))
     pd.testing.assert_frame_equal(spells.parse(path, "hes_apc"), whole)
     chunks = list(readers.read_csv_chunks(path, ["EPIKEY", "GPPRAC"], chunk_rows=3))
     assert [len(c) for c in chunks] == [3, 3, 1]

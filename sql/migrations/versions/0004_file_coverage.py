@@ -34,8 +34,9 @@ def _spell_table(name: str, with_coverage: bool) -> None:
         sa.Column("discharge_period", sa.String(length=7), nullable=False),
         sa.Column("sex", sa.String(length=3), nullable=False),
         sa.Column("age_band", sa.String(length=7), nullable=False),
-        *([sa.Column("coverage_period", sa.String(length=7), nullable=False),
-           sa.Column("coverage_org", sa.String(length=16), nullable=False)]
+        *([sa.Column("coverage_period", sa.String(length=7), nullable=False,
+                     server_default=""),
+           sa.Column("coverage_org", sa.String(length=16), nullable=False, server_default="")]
           if with_coverage else []),
         *[sa.Column(m, sa.Integer(), nullable=True) for m in measures],
         sa.Column("load_id", sa.Integer(), nullable=True),
