@@ -6,6 +6,7 @@ COPY pyproject.toml README.md ./
 COPY carekpi carekpi
 COPY kpi kpi
 COPY etl etl
+COPY carekpi_demo carekpi_demo
 COPY dashboard dashboard
 COPY sql sql
 COPY assets assets

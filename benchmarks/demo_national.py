@@ -1,6 +1,6 @@
 """Benchmark: the national demo (all 6,571 practices in England) for 12 months.
 
-Runs `etl.demo.generate(scale="national")` in a child process under `/usr/bin/time -v` and
+Runs `carekpi_demo.generate(scale="national")` in a child process under `/usr/bin/time -v` and
 prints wall time, peak memory (maximum resident set size), files written and size on disk:
 
     .venv/bin/python benchmarks/demo_national.py [--months 12] [--out DIR] [--keep]
@@ -18,7 +18,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CHILD = (
-    "import sys; from pathlib import Path; from etl.demo import generate; "
+    "import sys; from pathlib import Path; from carekpi_demo import generate; "
     "s = generate(Path(sys.argv[1]), scale='national', months=int(sys.argv[2]), "
     "end_month=sys.argv[3]); "
     "print('emergency spells', s.totals['spells']['emergency']); "

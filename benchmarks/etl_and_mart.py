@@ -20,7 +20,7 @@ from pathlib import Path
 from carekpi.migrate import upgrade
 from carekpi.settings import Settings
 from carekpi.warehouse import make_engine
-from etl.demo import generate
+from carekpi_demo import generate
 from etl.mart import rebuild_mart
 from etl.pipeline import run_inbox
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
+from carekpi import periods
 from carekpi.settings import Settings
 
 
@@ -27,9 +28,7 @@ def _engine(settings: Settings):
 
 
 def _month(value: str | None) -> str | None:
-    import re
-
-    if value is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+    if value is not None and not periods.is_period(value):
         raise click.BadParameter(f"{value!r} is not a month written YYYY-MM")
     return value
 
@@ -75,7 +74,7 @@ def demo() -> None:
 def demo_generate(out: Path, scale: str, months: int, seed: int, end_month: str | None,
                   faults: bool) -> None:
     """Write synthetic feed files, in the layouts of feeds.md, into OUT/<feed>/."""
-    from etl.demo import generate
+    from carekpi_demo import generate
 
     summary = generate(out, scale=scale, months=months, seed=seed, faults=faults,
                        end_month=end_month)

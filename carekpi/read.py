@@ -21,6 +21,7 @@ from sqlalchemy import and_, func, literal, or_, select, text, union_all
 from sqlalchemy.engine import Connection, Engine
 
 from carekpi import warehouse as wh
+from carekpi.periods import first_day, last_day
 from kpi.catalogue import load_catalogue
 from kpi.payment import PackageTerms, PaymentTerms, payment_view, quarter_end_values
 from kpi.suppression import SUPPRESSED, is_small
@@ -157,8 +158,7 @@ def _links(bind: Bind, *, children: Sequence[str] | None = None,
 def _parent_on(links: Sequence[tuple], period: str) -> dict[str, str]:
     """Each child's parent in a month, as kpi.rollup.assign_parents decides it: the link covering
     the month's first day, else one starting within the month (the earliest)."""
-    first = date(int(period[:4]), int(period[5:7]), 1)
-    last = (pd.Timestamp(first) + pd.offsets.MonthEnd(0)).date()
+    first, last = first_day(period), last_day(period)
     best: dict[str, tuple] = {}
     for child, parent, start, end in links:
         if (start is None or start <= first) and (end is None or end >= first):
@@ -590,8 +590,7 @@ def missing_submissions(bind: Bind, *, last_months: int = 3) -> pd.DataFrame:
         covered = feed_months(conn, list(PRACTICE_FEEDS))
         for feed, (table, col) in PRACTICE_FEEDS.items():
             for period in covered[feed][-last_months:] if last_months > 0 else []:
-                first = date(int(period[:4]), int(period[5:7]), 1)
-                last = (pd.Timestamp(first) + pd.offsets.MonthEnd(0)).date()
+                first, last = first_day(period), last_day(period)
                 own_rows = select(table.c.practice_code).where(
                     table.c.practice_code == o.c.org_code, table.c[col] == period).exists()
                 query = select(o.c.org_code.label("practice_code"), o.c.org_name).where(

@@ -7,7 +7,6 @@ that has no values: the choices come from what the mart holds (`Choices`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -15,6 +14,7 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
+from carekpi.periods import is_period
 from dashboard.theme import month_label
 from kpi.catalogue import Kpi, get_kpi, load_catalogue
 
@@ -27,7 +27,6 @@ QUERY_KEYS = ("kpi", "org", "month", "peer", "compare")
 PACKAGE_NAMES = {"diabetes": "Diabetes", "cvd": "CVD", "copd": "COPD",
                  "childhood_imms": "Childhood immunisations"}
 ROLLING_FORM = "rolling12"
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 @dataclass(frozen=True)
@@ -231,7 +230,7 @@ def _unknown_kpi(kpi_id: str, default: str | None) -> str:
 
 
 def _unknown_month(month: str, choices: Choices) -> str:
-    if not _MONTH.match(month):
+    if not is_period(month):
         reason = f"Month '{month}' is not a month in the form YYYY-MM (for example 2026-10)"
     elif choices.months:
         reason = (f"Month '{month}' has no data: the data run from "

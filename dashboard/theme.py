@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import calendar
 import math
-import re
 from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from carekpi.periods import is_period
 from kpi.catalogue import Kpi
 
 NHS = {
@@ -97,7 +97,6 @@ def contrast_ratio(foreground: str, background: str) -> float:
 
 # --- numbers, units, months ------------------------------------------------------------------
 
-_PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _SHORT_UNITS = {"%": "%", "per 1,000": " per 1,000", "per 100,000": " per 100,000",
                 "days": " days", "ratio x100": ""}
 
@@ -155,7 +154,7 @@ def format_difference(delta: float | None, kpi: Kpi) -> str:
 
 def month_label(period: str) -> str:
     """'2026-10' -> 'Oct 2026'."""
-    if not isinstance(period, str) or not _PERIOD.fullmatch(period):
+    if not is_period(period):
         raise ValueError(f"period must be 'YYYY-MM', got {period!r}")
     return f"{calendar.month_abbr[int(period[5:])]} {period[:4]}"
 

@@ -6,13 +6,13 @@ organisation) and rebase (true/false: recalculate SPC limits from this month).
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
+from carekpi import periods
 from carekpi import warehouse as wh
 from etl.problems import FeedError, Problem
 from etl.readers import read_csv_text, rename_by_aliases
@@ -39,7 +39,7 @@ def read_annotations(path: Path, known_orgs: set[str]) -> pd.DataFrame:
         if row["org_code"] not in known_orgs:
             problems.append(Problem(path.name, "organisation is not in the warehouse", line,
                                     "org_code", row["org_code"]))
-        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(row["period"])):
+        if not periods.is_period(str(row["period"])):
             problems.append(Problem(path.name, "not a month written YYYY-MM", line, "period",
                                     row["period"]))
         if row["kpi_id"] and row["kpi_id"] not in kpis:

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-from types import ModuleType
 
-from etl.feeds import FEED_NAMES
+from etl.feeds import FEED_NAMES, FEEDS
 from etl.problems import FeedError, Problem
-
-
-def feed_module(feed: str) -> ModuleType:
-    """The parser module of one feed (etl.feeds.<feed>)."""
-    return importlib.import_module(f"etl.feeds.{feed}")
 
 
 def detect_layout(path: Path, feed_hint: str | None = None) -> tuple[str, str]:
@@ -27,7 +20,7 @@ def detect_layout(path: Path, feed_hint: str | None = None) -> tuple[str, str]:
     order += [f for f in FEED_NAMES if f not in order]
     for feed in order:
         try:
-            layout = feed_module(feed).detect(path)
+            layout = FEEDS[feed].detect(path)
         except FeedError:
             raise
         except Exception:  # a parser's detect failing on foreign content means "not mine"

@@ -13,11 +13,11 @@ Three cases (docs/decisions/0004-incomplete-inputs.md):
 
 from __future__ import annotations
 
-import calendar
 from datetime import date, timedelta
 
 import pandas as pd
 
+from carekpi.periods import last_day
 from kpi.catalogue import Kpi
 
 # The look-back a discharge month needs: stays longer than this hold at most 2% of the bed days
@@ -96,9 +96,7 @@ def missing_submission_reason(missing: pd.Series, expected: pd.Series) -> pd.Ser
 
 def outcome_due_date(kpi: Kpi, period: str) -> date:
     """The day a month's outcome is complete: its last day plus the KPI's provisional days."""
-    year, month = (int(part) for part in period.split("-"))
-    return date(year, month, calendar.monthrange(year, month)[1]) + timedelta(
-        days=kpi.provisional_days)
+    return last_day(period) + timedelta(days=kpi.provisional_days)
 
 
 def outcome_reasons(kpi: Kpi, periods: pd.Series, awaiting: pd.Series,

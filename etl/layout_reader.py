@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from carekpi.periods import period_of
 from etl.problems import FeedError, Problem
 from etl.readers import (
     SUPPRESSION_TOKENS,
@@ -306,12 +307,12 @@ def title_period(cells: pd.DataFrame, header_row: int, spec: dict) -> str | None
 def month_of(value: object, formats: list[str]) -> str | None:
     """'YYYY-MM' of a title cell ('April 2012', 'Apr-12', a date), or None if it names no month."""
     if isinstance(value, (datetime, date, pd.Timestamp)):
-        return f"{value.year:04d}-{value.month:02d}"
+        return period_of(value)
     text = re.sub(r"\s+", " ", str(value)).strip(" :")
     for fmt in formats:
         try:
             parsed = datetime.strptime(text, fmt)
         except ValueError:
             continue
-        return f"{parsed.year:04d}-{parsed.month:02d}"
+        return period_of(parsed)
     return None

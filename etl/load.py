@@ -18,8 +18,11 @@ from sqlalchemy.engine import Connection, Engine
 
 from carekpi import warehouse as wh
 from carekpi.logs import LOAD_ID
-from etl.detect import detect_layout, feed_module
-from etl.facts import FactRows, fact_rows_for
+from carekpi.periods import first_day, last_day
+from etl.detect import detect_layout
+from etl.facts import fact_rows_for
+from etl.feeds import FEEDS
+from etl.feeds.record import FactRows
 from etl.problems import FeedError, Problem
 from etl.reference import authorities_in, local_authorities
 
@@ -63,8 +66,8 @@ def known_codes_reader(conn: Connection) -> Callable[[str], set[str]]:
 
     def codes(period: str) -> set[str]:
         if period not in cache:
-            start = pd.Timestamp(f"{period}-01")
-            end = start + pd.offsets.MonthEnd(0)
+            start = pd.Timestamp(first_day(period))
+            end = pd.Timestamp(last_day(period))
             opens, closes = pd.to_datetime(orgs["open_date"]), pd.to_datetime(orgs["close_date"])
             opened = opens.isna() | (opens <= end)
             not_closed = closes.isna() | (closes >= start)
@@ -103,7 +106,7 @@ def load_file(
     result = LoadResult(path.name, "refused")
     try:
         result.feed, result.layout = detect_layout(path, feed_hint)
-        frame = feed_module(result.feed).parse(path, result.layout)
+        frame = FEEDS[result.feed].parse(path, result.layout)
         set_aside: list[Problem] = list(frame.attrs.get("set_aside", []))
         result.rows_read = len(frame) + len(set_aside)
         with engine.begin() as conn:

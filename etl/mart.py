@@ -15,9 +15,11 @@ import pandas as pd
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection, Engine
 
+from carekpi import periods
 from carekpi import warehouse as wh
 from carekpi.settings import Settings
 from etl.annotations import rebase_points
+from etl.feeds import family_tables
 from etl.incomplete_inputs import (
     DISCHARGE_MEASURES,
     join_reasons,
@@ -29,7 +31,6 @@ from etl.incomplete_inputs import (
 from etl.mart_statistics import add_statistics
 from etl.measures import (
     cp_measure,
-    days_in_month,
     network_measures,
     practice_measures,
     stay_months,
@@ -47,26 +48,15 @@ log = logging.getLogger(__name__)
 
 LEVEL_CHAIN = (("practice", "network"), ("network", "place"), ("place", "system"))
 
-# Which fact tables each family's measures come from: a load rebuilds only the KPIs it touches.
-FAMILY_TABLES = {
-    "care_packages": {"care_package_fact", "population"},
-    "emergency_admissions": {"spell_fact", "population"},
-    "length_of_stay": {"spell_fact", "population"},
-    "delayed_transfers": {"delayed_transfer_fact", "population"},
-    "reablement": {"reablement_fact"},
-    "care_home_admissions": {"care_home_fact", "population"},
-}
-
-
 def rebuild_mart(engine: Engine, affected: dict[str, set[str]] | None = None,
                  settings: Settings | None = None, today: date | None = None) -> int:
     """Rebuild the mart rows of the KPIs whose facts changed (all KPIs when `affected` is None).
 
     Returns the number of mart rows written.
     """
-    structural = {"organisation", "membership"}
+    tables = family_tables()  # organisation and membership feed every family
     kpis = [k for k in load_catalogue()
-            if affected is None or (FAMILY_TABLES[k.family] | structural) & set(affected)]
+            if affected is None or tables[k.family] & set(affected)]
     if not kpis:
         return 0
     settings = settings or Settings()
@@ -246,7 +236,7 @@ def _add_value_and_intervals(out: pd.DataFrame, spread: pd.Series, kpi: Kpi) -> 
     den = out["denominator"].astype(float)
     scale = float(kpi.multiplier)
     if kpi.per_day_of_month:  # DToC: delayed days / days in month = average beds per day
-        days = days_in_month(out["period"])
+        days = periods.days_in_each(out["period"])
         den = den * days
     with np.errstate(divide="ignore", invalid="ignore"):
         out["value"] = np.where(den > 0, num / den * scale, np.nan)

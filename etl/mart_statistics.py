@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from etl.measures import days_in_month
+from carekpi import periods
 from kpi.catalogue import Kpi
 from kpi.funnel import funnel_frame, ratio_classes
 from kpi.rollup import assign_parents
@@ -110,7 +110,7 @@ def as_judged_icons(part: pd.DataFrame, *, polarity: str | None,
 def _effective_denominator(frame: pd.DataFrame, kpis: dict[str, Kpi]) -> pd.Series:
     """The denominator the value is divided by (DToC: adults x days in the month)."""
     per_day = frame["kpi_id"].map(lambda k: kpis[k].per_day_of_month)
-    days = days_in_month(frame["period"])
+    days = periods.days_in_each(frame["period"])
     return frame["denominator"].astype(float) * np.where(per_day, days, 1)
 
 

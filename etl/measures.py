@@ -24,13 +24,6 @@ SHARE_18_19_OF_15_19 = 2 / 5
 MEASURE_COLUMNS = ["org_code", "period", "measure", "value"]
 
 
-def days_in_month(periods: pd.Series) -> np.ndarray:
-    """Days in each 'YYYY-MM' period (worked out once per distinct month: frames are large)."""
-    unique = pd.unique(periods)
-    days = dict(zip(unique, pd.PeriodIndex(unique, freq="M").days_in_month, strict=True))
-    return periods.map(days).to_numpy(dtype=float)
-
-
 def cp_measure(package: str, element: str, count: str) -> str:
     """Name of a care-package count measure (count is 'completed' or 'register')."""
     return f"cp:{package}:{element}:{count}"

@@ -26,16 +26,16 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
+from carekpi import periods
 from etl.problems import FeedError, Problem
 
-PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 ODS_CODE_PATTERN = r"^[A-Z0-9]{3,10}$"
 
 
 def period_column() -> pa.Column:
     """A feed schema's `period` column: a real month written YYYY-MM."""
     return pa.Column(str, pa.Check.str_matches(
-        PERIOD_PATTERN, error="period is not a real month in YYYY-MM form"))
+        periods.PATTERN, error="period is not a real month in YYYY-MM form"))
 
 
 def code_column(error: str) -> pa.Column:
@@ -159,7 +159,7 @@ def _period_problems(
     """Periods that are not real 'YYYY-MM' months or lie after `today`'s month; and the good."""
     period = frame["period"].astype("string")
     present = period.notna()
-    real = period.str.fullmatch(PERIOD_PATTERN).fillna(False).astype(bool)
+    real = period.str.fullmatch(periods.PATTERN).fillna(False).astype(bool)
     future = real & (period > f"{today.year:04d}-{today.month:02d}").fillna(False).astype(bool)
     unreal = present & ~real  # a missing period is the schema's "value is missing"
     rows, values = frame["source_row"].to_numpy(), frame["period"].to_numpy()

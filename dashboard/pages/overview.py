@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, urlencode
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
+from carekpi.periods import add_months
 from dashboard import ids, queries, state
 from dashboard.alerts import red_red_table
 from dashboard.components.breadcrumb import breadcrumb_nav
@@ -65,7 +66,7 @@ def headline_tiles(page: PageState, choices: Choices) -> list[html.Section]:
 
 
 def _year_before(period: str) -> str:
-    return f"{int(period[:4]) - 1}{period[4:]}"
+    return add_months(period, -12)
 
 
 def overview_href(search: str | None, org_code: str | None) -> str:

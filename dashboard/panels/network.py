@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 import pandas as pd
 from dash import dcc, html
 
+from carekpi.periods import add_months
 from dashboard import queries, state, theme
 from dashboard.components.download import send_csv
 from dashboard.components.freshness import page_freshness
@@ -80,7 +81,7 @@ def resolve_network(org: str | None) -> tuple[str | None, list[str]]:
 
 def previous_month(month: str) -> str:
     """'2026-01' -> '2025-12'."""
-    return str(pd.Period(month, freq="M") - 1)
+    return add_months(month, -1)
 
 
 def href(path: str, **params: str | None) -> str:

@@ -1,55 +1,45 @@
-"""The feed registry: one module per inbox folder, and the canonical frame each parser returns.
+"""The feed registry: one module per inbox folder, each declaring its record (etl.feeds.record).
 
-Each feed module offers `detect(path) -> str | None` (the layout name when the file is in one of
-that feed's layouts, read from its content) and `parse(path, layout) -> pandas.DataFrame` with
-exactly the canonical columns below (more may follow). Parsers never touch the database.
+A record says how the feed's files are recognised and parsed, the canonical frame(s) the parser
+returns (codes text, `period` 'YYYY-MM' text, dates datetime.date or None, counts Int64), their
+row keys and organisation-code column, the warehouse tables they become and the KPI families
+those tables feed. Parsers never touch the database. Adding a feed is one module listed below
+plus its layout table (etl/layouts/<feed>.toml); adding an edition is an entry in that table.
 """
 
 from __future__ import annotations
 
-FEED_NAMES = (
-    "organisations",
-    "population",
-    "care_packages",
-    "spells",
-    "delayed_transfers",
-    "reablement",
-    "care_home_admissions",
+from etl.feeds import (
+    care_home_admissions,
+    care_packages,
+    delayed_transfers,
+    organisations,
+    population,
+    reablement,
+    spells,
 )
+from etl.feeds.record import Feed, Frame
 
-# Codes are text; `period` is 'YYYY-MM' text; dates are datetime.date or None; counts Int64.
-CANONICAL_COLUMNS: dict[str, list[str]] = {
-    # organisations: one row per practice->network relationship (native CSV, ePCN, QOF mapping);
-    # epraccur rows carry only the practice (network/place/system None), valid_from/to = open/close.
-    "organisations": [
-        "practice_code", "practice_name", "network_code", "network_name",
-        "place_code", "place_name", "system_code", "system_name", "valid_from", "valid_to",
-    ],
-    # population: one row per practice x extract month x sex x age band.
-    # sex is 'M', 'F' or 'ALL'; age_band is '0_4', '5_9', ... '90_94', '95+' or 'ALL'.
-    "population": ["practice_code", "period", "sex", "age_band", "patients"],
-    "care_packages": ["practice_code", "period", "package", "element", "register", "completed"],
-    # spells: one row per hospital spell and file (its episodes there collapsed), never stored.
-    # practice_code None when the source code is not a real practice (counted as unattributed).
-    # opens: the spell's first episode is in this file (its admission counts from here);
-    # coverage_org (provider, '' when the file has none), admission_coverage and
-    # discharge_coverage ('YYYY-MM'): the coverage its admission and its discharge count under.
-    "spells": [
-        "practice_code", "age", "sex", "admission_date", "discharge_date",
-        "admission_method", "primary_diagnosis", "opens", "coverage_org",
-        "admission_coverage", "discharge_coverage",
-    ],
-    # spells at commissioner level (NHS England MAR workbooks): place-level emergency admissions.
-    "spells_commissioner": ["org_code", "period", "emergency_admissions"],
-    # delayed_transfers: optional `reason_<letter>` columns (delayed days by reason) may follow.
-    "delayed_transfers": [
-        "org_code", "period", "delayed_days_nhs", "delayed_days_social_care", "delayed_days_both",
-    ],
-    "reablement": [
-        "org_code", "period", "discharged_65_into_reablement", "at_home_91_days",
-        "episodes_ended", "no_further_support",
-    ],
-    "care_home_admissions": [
-        "org_code", "period", "admissions_65_residential", "admissions_65_nursing",
-    ],
-}
+# In detection order: a file is offered to its folder's feed first, then to these in turn.
+FEEDS: dict[str, Feed] = {f.name: f for f in (
+    organisations.RECORD,
+    population.RECORD,
+    care_packages.RECORD,
+    spells.RECORD,
+    delayed_transfers.RECORD,
+    reablement.RECORD,
+    care_home_admissions.RECORD,
+)}
+FEED_NAMES = tuple(FEEDS)
+
+FRAMES: dict[str, Frame] = {frame.name: frame for f in FEEDS.values() for frame in f.frames}
+CANONICAL_COLUMNS: dict[str, list[str]] = {name: list(f.columns) for name, f in FRAMES.items()}
+
+
+def family_tables() -> dict[str, set[str]]:
+    """The tables each KPI family's measures come from: a load rebuilds only the KPIs it touches."""
+    out: dict[str, set[str]] = {}
+    for frame in FRAMES.values():
+        for family in frame.families:
+            out.setdefault(family, set()).update(frame.tables)
+    return out

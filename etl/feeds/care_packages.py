@@ -13,13 +13,13 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from etl.feeds import CANONICAL_COLUMNS
+from etl.feeds.record import FactRows, Feed, Frame, TableRows, period_list
 from etl.layout_reader import detect_by_layouts, read_by_layout, read_counts
 from etl.layouts import layouts_for
 from etl.validate import code_column, period_column, refuse
 
 FEED = "care_packages"
-COLUMNS = CANONICAL_COLUMNS[FEED]
+COLUMNS = ["practice_code", "period", "package", "element", "register", "completed"]
 COUNT_COLUMNS = ["register", "completed"]
 _NAME = r"^[a-z0-9]+(_[a-z0-9]+)*$"
 
@@ -79,3 +79,16 @@ def parse(path: Path, layout: str) -> pd.DataFrame:
     frame["source_row"] = rows.astype("int64")
     refuse(path.name, problems, frame, SCHEMA)
     return frame
+
+
+def fact_rows(frame: pd.DataFrame, _spec: dict) -> FactRows:
+    """Register and completed counts, replaced per practice and month."""
+    rows = frame[COLUMNS]
+    return FactRows({"care_package_fact": TableRows(rows, ["practice_code", "period"])},
+                    period_list(rows["period"]))
+
+
+RECORD = Feed(FEED, detect, parse, (Frame(
+    FEED, tuple(COLUMNS), SCHEMA, keys=("practice_code", "period", "package", "element"),
+    code_column="practice_code", tables=("care_package_fact",), build=fact_rows,
+    families=("care_packages",)),))

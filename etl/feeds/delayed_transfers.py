@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from etl.feeds import CANONICAL_COLUMNS
+from etl.feeds.record import FactRows, Feed, Frame, TableRows, period_list
 from etl.layout_reader import (
     detect_by_layouts,
     is_workbook,
@@ -38,7 +38,10 @@ from etl.reference import la_code_aliases
 from etl.validate import refuse
 
 FEED = "delayed_transfers"
-COLUMNS = CANONICAL_COLUMNS[FEED]
+# optional `reason_<letter>` columns (delayed days by reason) may follow these
+COLUMNS = [
+    "org_code", "period", "delayed_days_nhs", "delayed_days_social_care", "delayed_days_both",
+]
 DAY_COLUMNS = ["delayed_days_nhs", "delayed_days_social_care", "delayed_days_both"]
 REASON_COLUMN = r"^reason_[a-z]{1,3}$"
 
@@ -224,3 +227,22 @@ SCHEMA = org_period_schema(
     extra={REASON_COLUMN: pa.Column("Int64", pa.Check.ge(0, error="count is negative"),
                                     nullable=True, regex=True, required=False)},
 )
+
+
+def fact_rows(frame: pd.DataFrame, _spec: dict) -> FactRows:
+    """Delayed days per organisation and month, and by reason when the file gives reasons."""
+    base = frame[["org_code", "period", *DAY_COLUMNS]]
+    reasons = [c for c in frame.columns if c.startswith("reason_")]
+    by_reason = frame.melt(["org_code", "period"], reasons, "reason_code", "delayed_days")
+    by_reason["reason_code"] = by_reason["reason_code"].str.removeprefix("reason_")
+    by_reason = by_reason.dropna(subset=["delayed_days"])
+    tables = {"delayed_transfer_fact": TableRows(base, ["org_code", "period"])}
+    if reasons:
+        tables["delay_reason_fact"] = TableRows(by_reason, ["org_code", "period"])
+    return FactRows(tables, period_list(base["period"]))
+
+
+RECORD = Feed(FEED, detect, parse, (Frame(
+    FEED, tuple(COLUMNS), SCHEMA, keys=("org_code", "period"), code_column="org_code",
+    tables=("delayed_transfer_fact", "delay_reason_fact"), build=fact_rows,
+    families=("delayed_transfers",)),))

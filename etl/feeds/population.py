@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from etl.feeds import CANONICAL_COLUMNS
+from etl.feeds.record import FactRows, Feed, Frame, TableRows, period_list
 from etl.layout_reader import detect_by_layouts, map_unique, read_by_layout, read_counts, read_dates
 from etl.layouts import layouts_for
 from etl.problems import FeedError, Problem
@@ -23,7 +23,9 @@ from etl.readers import fold_label
 from etl.validate import code_column, period_column, problems_at, refuse
 
 FEED = "population"
-COLUMNS = CANONICAL_COLUMNS[FEED]
+# one row per practice x extract month x sex x age band; sex is 'M', 'F' or 'ALL', age_band
+# '0_4', '5_9', ... '90_94', '95+' or 'ALL'
+COLUMNS = ["practice_code", "period", "sex", "age_band", "patients"]
 SEXES = ["M", "F", "ALL"]
 # NHS Digital's five-year bands (AGE_GROUP_5): 0_4 ... 90_94, 95+, and ALL.
 AGE_BANDS = [f"{a}_{a + 4}" for a in range(0, 95, 5)] + ["95+", "ALL"]
@@ -100,3 +102,18 @@ def parse(path: Path, layout: str) -> pd.DataFrame:
     })
     refuse(file, problems, frame, SCHEMA, derived={"period": "extract_date"})
     return frame
+
+
+def fact_rows(frame: pd.DataFrame, _spec: dict) -> FactRows:
+    """Registered patients by sex and age band, replaced per practice and month."""
+    rows = frame[COLUMNS]
+    return FactRows({"population": TableRows(rows, ["practice_code", "period"])},
+                    period_list(rows["period"]))
+
+
+RECORD = Feed(FEED, detect, parse, (Frame(
+    FEED, tuple(COLUMNS), SCHEMA, keys=("practice_code", "period", "sex", "age_band"),
+    code_column="practice_code", tables=("population",), build=fact_rows,
+    # registered patients are the denominator (and the standardisation base) of these
+    families=("care_packages", "emergency_admissions", "length_of_stay", "delayed_transfers",
+              "care_home_admissions")),))

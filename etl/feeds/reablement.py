@@ -13,13 +13,16 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from etl.feeds import CANONICAL_COLUMNS
+from etl.feeds.record import Feed, Frame, org_period_rows
 from etl.layout_reader import detect_by_layouts
 from etl.layouts import layouts_for
 from etl.org_month_csv import org_period_schema, parse_org_period_csv
 
 FEED = "reablement"
-COLUMNS = CANONICAL_COLUMNS[FEED]
+COLUMNS = [
+    "org_code", "period", "discharged_65_into_reablement", "at_home_91_days",
+    "episodes_ended", "no_further_support",
+]
 COUNT_COLUMNS = COLUMNS[2:]
 
 
@@ -47,3 +50,9 @@ def detect(path: Path) -> str | None:
 def parse(path: Path, layout: str) -> pd.DataFrame:
     """One row per organisation and month; raises FeedError listing every bad cell."""
     return parse_org_period_csv(Path(path), layouts_for(FEED)[layout], COUNT_COLUMNS, SCHEMA)
+
+
+RECORD = Feed(FEED, detect, parse, (Frame(
+    FEED, tuple(COLUMNS), SCHEMA, keys=("org_code", "period"), code_column="org_code",
+    tables=("reablement_fact",), build=org_period_rows("reablement_fact", tuple(COUNT_COLUMNS)),
+    families=("reablement",)),))

@@ -12,8 +12,8 @@ The NHS England Monthly Activity Return (MAR) gives emergency admissions per com
 month where no record-level data exist.
 
 Layout knowledge (aliases, sentinels, codes) lives in etl/layouts/spells.toml. Two canonical
-frames come out: `spells` (record level) and `spells_commissioner` (MAR); `SCHEMAS[layout]` is the
-pandera schema of each layout's frame and `SCHEMA` the record-level one.
+frames come out: `spells` (record level) and `spells_commissioner` (MAR, the layouts saying
+`frame = "spells_commissioner"`); RECORD at the end declares both.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from carekpi.periods import period_of
+from etl.feeds.record import FactRows, Feed, Frame, TableRows, org_period_rows, period_list
 from etl.layout_reader import first_csv_row, is_workbook, read_counts, title_period
 from etl.layouts import layouts_for
 from etl.problems import FeedError, Problem
@@ -38,9 +40,22 @@ from etl.readers import (
     read_excel_sheets,
     rename_by_aliases,
 )
+from etl.reference import acsc_prefixes
 from etl.validate import refuse
 
 FEED = "spells"
+# one row per hospital spell and file (its episodes there collapsed), never stored. practice_code
+# None when the source code is not a real practice (counted as unattributed). opens: the spell's
+# first episode is in this file (its admission counts from here); coverage_org (provider, '' when
+# the file has none), admission_coverage and discharge_coverage ('YYYY-MM'): the coverage its
+# admission and its discharge count under.
+COLUMNS = [
+    "practice_code", "age", "sex", "admission_date", "discharge_date",
+    "admission_method", "primary_diagnosis", "opens", "coverage_org",
+    "admission_coverage", "discharge_coverage",
+]
+# NHS England MAR workbooks: emergency admissions per commissioner (place) and month.
+COMMISSIONER_COLUMNS = ["org_code", "period", "emergency_admissions"]
 
 # HES data dictionary, ADMIMETH: emergency admissions are 21-25 and 28, and from 2013-14 also
 # 2A-2D (hes_apc_metadata.json, "Emergency Admission ... at short notice because of clinical need").
@@ -376,7 +391,7 @@ def age_band(age: pd.Series) -> pd.Series:
 def _month(dates: pd.Series) -> pd.Series:
     """'YYYY-MM' of each date, None where missing."""
     codes, uniques = pd.factorize(pd.Series(dates))  # missing -> -1, the None appended
-    text = np.array([f"{pd.Timestamp(u):%Y-%m}" for u in uniques] + [None], dtype=object)
+    text = np.array([period_of(pd.Timestamp(u)) for u in uniques] + [None], dtype=object)
     return pd.Series(text[codes], index=dates.index, dtype=object)
 
 
@@ -562,7 +577,39 @@ COMMISSIONER_SCHEMA = pa.DataFrameSchema(
     strict=True,
 )
 
-SCHEMAS = {
-    name: COMMISSIONER_SCHEMA if spec["frame"] == "spells_commissioner" else SCHEMA
-    for name, spec in layouts_for(FEED).items()
-}
+
+# --- the warehouse rows ---------------------------------------------------------------------------
+
+SPELL_COVERAGE = ["coverage_org", "coverage_period"]
+
+
+def fact_rows(frame: pd.DataFrame, _spec: dict) -> FactRows:
+    """Spell counts keyed by the coverage they came from: a later file of the same coverage
+    (HES: episode-end month x provider) replaces them, files of other coverage add up."""
+    rows = aggregate_spells(frame, acsc_prefixes())
+    rows["practice_code"] = rows["practice_code"].fillna(UNATTRIBUTED)
+    rows["discharge_period"] = rows["discharge_period"].fillna("")
+    rows["admission_period"] = rows["admission_period"].fillna("")
+    return FactRows({"spell_fact": TableRows(rows, SPELL_COVERAGE)},
+                    period_list(rows["coverage_period"]))
+
+
+def spell_coverage(frame: pd.DataFrame) -> pd.DataFrame:
+    """coverage_org, coverage_period: every unit a parsed spells frame restates (before rows of
+    other areas are skipped)."""
+    units = pd.concat([
+        pd.DataFrame({"coverage_org": frame["coverage_org"], "coverage_period": frame[column]})
+        for column in ("admission_coverage", "discharge_coverage")])
+    return units.dropna().drop_duplicates().reset_index(drop=True)
+
+
+RECORD = Feed(FEED, detect, parse, (
+    # no row keys: a file's spells are counted, not identified (no patient identifier is kept)
+    Frame(FEED, tuple(COLUMNS), SCHEMA, keys=(), code_column="practice_code",
+          tables=("spell_fact",), build=fact_rows,
+          families=("emergency_admissions", "length_of_stay"), coverage=spell_coverage),
+    # commissioners have no local reference to check; no KPI reads their counts yet
+    Frame("spells_commissioner", tuple(COMMISSIONER_COLUMNS), COMMISSIONER_SCHEMA,
+          keys=("org_code", "period"), code_column=None, tables=("commissioner_admissions",),
+          build=org_period_rows("commissioner_admissions", ("emergency_admissions",))),
+))

@@ -12,6 +12,8 @@ from importlib import resources
 
 import pandas as pd
 
+from carekpi.periods import first_day, last_day
+
 
 def _text(name: str) -> str:
     return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
@@ -49,8 +51,7 @@ def local_authorities() -> pd.DataFrame:
 
 def _valid_in(table: pd.DataFrame, period: str) -> pd.Series:
     """Rows of a reference table in force at some time in the month `period` ('YYYY-MM')."""
-    start = f"{period}-01"
-    end = (pd.Timestamp(start) + pd.offsets.MonthEnd(0)).date().isoformat()
+    start, end = first_day(period).isoformat(), last_day(period).isoformat()
     return table["valid_from"].le(end) & (table["valid_to"].eq("") | table["valid_to"].ge(start))
 
 

@@ -36,7 +36,7 @@ FAULT = ("care_packages", "missing_column.csv")
 
 def build_demo_warehouse(root: Path) -> Settings:
     """Generate the demo area's feeds, load them all plus one faulty file; the settings."""
-    from etl.demo import generate
+    from carekpi_demo import generate
     from etl.pipeline import run_inbox
 
     settings = Settings(data_dir=root / "data")

@@ -7,7 +7,7 @@ import json
 import logging
 
 from carekpi.logs import setup_logging
-from etl.demo import generate
+from carekpi_demo import generate
 from etl.pipeline import run_inbox
 
 

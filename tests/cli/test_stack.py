@@ -24,7 +24,7 @@ import pytest
 import redis
 
 from carekpi import users
-from etl.demo import generate
+from carekpi_demo import generate
 from tests.conftest import REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from carekpi.cli import cli
+from carekpi_demo import generate
 from dashboard import api
 from dashboard.app import create_app
-from etl.demo import generate
 from etl.pipeline import run_inbox
 
 

@@ -317,7 +317,7 @@ def test_spc_figure_of_a_rebased_mart_series_draws_the_mart_columns(tmp_path):
     from carekpi import warehouse as wh
     from carekpi.migrate import upgrade
     from carekpi.settings import Settings
-    from etl.demo import generate
+    from carekpi_demo import generate
     from etl.mart import rebuild_mart
     from etl.pipeline import run_inbox
 

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from etl.demo import GenerationSummary, generate
-from etl.demo.story import PACKAGE_ELEMENTS, Story
+from carekpi_demo import GenerationSummary, generate
+from carekpi_demo.story import PACKAGE_ELEMENTS, Story
 from tests.conftest import REQUIRE_REAL_DATA, require_or_skip
 
 END = "2024-03"

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from etl.demo import GenerationSummary, generate
-from etl.demo.story import ACSC_DIAGNOSES, ELECTIVE_DIAGNOSES, EMERGENCY_OTHER_DIAGNOSES, Story
+from carekpi_demo import GenerationSummary, generate
+from carekpi_demo.story import ACSC_DIAGNOSES, ELECTIVE_DIAGNOSES, EMERGENCY_OTHER_DIAGNOSES, Story
 from etl.reference import acsc_prefixes
 
 END = "2024-03"

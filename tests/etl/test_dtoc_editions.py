@@ -14,8 +14,8 @@ import xlrd
 from sqlalchemy import select
 
 from carekpi import warehouse as wh
-from etl.demo import generate
-from etl.demo.writers import write_dtoc_workbook
+from carekpi_demo import generate
+from carekpi_demo.writers import write_dtoc_workbook
 from etl.load import load_file
 from etl.status import describe_status
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from carekpi import warehouse as wh
-from etl.demo import generate
+from carekpi_demo import generate
 from etl.load import load_file
 from etl.pipeline import run_inbox
 

@@ -418,8 +418,8 @@ def test_real_mar_commissioner() -> None:
     # The England row is skipped, and the commissioners add up to it.
     assert int(frame["emergency_admissions"].sum()) == england
     assert frame.loc[frame["org_code"] == "5D7", "source_row"].item() == 17  # as Excel shows
-    assert validate_frame(frame, feed="spells", file=path.name,
-                          schema=spells.SCHEMAS["mar_commissioner"], today=TODAY) == []
+    schema = spells.RECORD.frame_for("mar_commissioner").schema
+    assert validate_frame(frame, feed="spells", file=path.name, schema=schema, today=TODAY) == []
 
 
 def test_truncated_file_is_refused_naming_the_row(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from carekpi import warehouse as wh
-from etl.demo import generate
+from carekpi_demo import generate
 from etl.pipeline import run_inbox
 from tests.etl import demo_truth
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from carekpi import warehouse as wh
-from etl.demo import generate
+from carekpi_demo import generate
 from etl.pipeline import run_inbox
 from tests.etl import demo_truth
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from carekpi import warehouse as wh
-from etl.demo import generate
+from carekpi_demo import generate
 from etl.mart import rebuild_mart
 from etl.mart_statistics import as_judged_icons
 from etl.pipeline import run_inbox

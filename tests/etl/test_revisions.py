@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from carekpi import warehouse as wh
-from etl.demo import generate
+from carekpi_demo import generate
 from etl.pipeline import run_inbox
 
 TODAY = date(2025, 12, 20)  # more than 91 days after every month loaded here

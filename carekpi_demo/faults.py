@@ -11,7 +11,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from etl.demo.writers import extract_date, save_workbook_fixed
+from carekpi_demo.writers import extract_date, save_workbook_fixed
 
 CARE_HEADER = "practice_code,period,package,element,register,completed"
 POP_HEADER = ("PUBLICATION,EXTRACT_DATE,TYPE,CCG_CODE,ONS_CCG_CODE,ORG_CODE,POSTCODE,SEX,"

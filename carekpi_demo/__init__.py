@@ -9,15 +9,15 @@ the totals the files must parse back to. Same seed, same bytes; another seed, th
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from etl.demo import writers
-from etl.demo.simulate import (
+from carekpi.periods import add_months, is_period, period_of
+from carekpi_demo import writers
+from carekpi_demo.simulate import (
     CarePackageModel,
     Geography,
     Months,
@@ -26,7 +26,7 @@ from etl.demo.simulate import (
     network_index,
     social_care_month,
 )
-from etl.demo.story import Story
+from carekpi_demo.story import Story
 
 __all__ = ["GenerationSummary", "Story", "generate", "default_end_month"]
 
@@ -63,7 +63,7 @@ class GenerationSummary:
 def default_end_month(today: dt.date | None = None) -> str:
     """The last complete month before today, 'YYYY-MM'."""
     today = today or dt.date.today()
-    return str(pd.Period(today, freq="M") - 1)
+    return add_months(period_of(today), -1)
 
 
 def generate(out: Path, *, scale: str = "area", months: int = 36, seed: int = 20240401,
@@ -89,18 +89,18 @@ def generate(out: Path, *, scale: str = "area", months: int = 36, seed: int = 20
     if months < 1:
         raise ValueError(f"months must be at least 1, not {months}")
     end_month = end_month or default_end_month()
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", end_month):
+    if not is_period(end_month):
         raise ValueError(f"end_month must be 'YYYY-MM', not {end_month!r}")
     story = story or Story()
     out = Path(out)
     window = Months.ending(end_month, months)
     if scale == "area":
-        from etl.demo.area import area_age_share, area_geography
+        from carekpi_demo.area import area_age_share, area_geography
 
         geo = area_geography(story, window)
         base_share = area_age_share()
     else:
-        from etl.demo.national import national_age_share, national_geography
+        from carekpi_demo.national import national_age_share, national_geography
 
         geo = national_geography(window, story)
         base_share = national_age_share()
@@ -109,7 +109,7 @@ def generate(out: Path, *, scale: str = "area", months: int = 36, seed: int = 20
     _write_organisations(summary, geo)
     _write_months(summary, geo, window, story, seed, base_share)
     if faults:
-        from etl.demo.faults import write_faults
+        from carekpi_demo.faults import write_faults
 
         summary.files.extend(write_faults(out, window.periods[-1]))
     summary.files.sort()
@@ -276,8 +276,8 @@ def _dtoc_rows(geo: Geography, social: dict[str, object], seed: int, t: int,
                window: Months) -> list[dict[str, object]]:
     """Rows of the LA-level workbook: England, the demo place (sum of its networks), peers and
     the pseudo-authorities that parsers must skip."""
-    from etl.demo.simulate import noise_rng
-    from etl.demo.story import DTOC_REASONS, DTOC_RESPONSIBLE_SHARE
+    from carekpi_demo.simulate import noise_rng
+    from carekpi_demo.story import DTOC_REASONS, DTOC_RESPONSIBLE_SHARE
 
     rng = noise_rng(seed, "dtoc_workbook", t)
     dtoc = social["delayed_transfers"]

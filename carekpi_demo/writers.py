@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 
-from etl.demo.story import AGE_BANDS, DTOC_REASONS, SEXES
+from carekpi_demo.story import AGE_BANDS, DTOC_REASONS, SEXES
 
 STRING = np.dtypes.StringDType()
 # Fixed workbook times so the same seed gives byte-identical xlsx files.

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from etl.demo.simulate import Geography, Months
-from etl.demo.story import ENGLAND_AGE_SHARE, STORY_SEED, Story
+from carekpi_demo.simulate import Geography, Months
+from carekpi_demo.story import ENGLAND_AGE_SHARE, STORY_SEED, Story
 
 PLACE_CODE = "E09000099"
 PLACE_OLD_CODE = "799"

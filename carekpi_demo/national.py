@@ -13,8 +13,8 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from etl.demo.simulate import Geography, Months
-from etl.demo.story import ENGLAND_AGE_SHARE, STORY_SEED, Story
+from carekpi_demo.simulate import Geography, Months
+from carekpi_demo.story import ENGLAND_AGE_SHARE, STORY_SEED, Story
 
 REFERENCE = "national_practices.csv.gz"
 

@@ -7,14 +7,14 @@ practices, about 550,000 emergency spells a month) runs in seconds per month.
 
 from __future__ import annotations
 
-import calendar
 import zlib
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from etl.demo.story import (
+from carekpi.periods import add_months, days_in
+from carekpi_demo.story import (
     ACSC_DIAGNOSES,
     AGE_STARTS,
     DTOC_REASONS,
@@ -59,13 +59,11 @@ class Months:
 
     @classmethod
     def ending(cls, end_month: str, months: int) -> Months:
-        end = pd.Period(end_month, freq="M")
-        periods = [str(end - k) for k in range(months - 1, -1, -1)]
+        periods = [add_months(end_month, -k) for k in range(months - 1, -1, -1)]
         return cls(periods, [np.datetime64(p + "-01", "D") for p in periods])
 
     def days(self, t: int) -> int:
-        year, month = map(int, self.periods[t].split("-"))
-        return calendar.monthrange(year, month)[1]
+        return days_in(self.periods[t])
 
     def month_of_year(self, t: int) -> int:
         return int(self.periods[t][5:7])
@@ -167,7 +165,7 @@ class Population:
 
 def geo_seed(geo: Geography) -> int:
     """The fixed structural seed of a geography (same story whatever the run's seed)."""
-    from etl.demo.story import STORY_SEED
+    from carekpi_demo.story import STORY_SEED
 
     return STORY_SEED + (0 if geo.scale == "area" else 7)
 
