@@ -13,6 +13,7 @@ from carekpi.settings import Settings
 from carekpi.warehouse import make_engine
 from dashboard import api, auth, hardening, health, ids, queries, runtime
 from dashboard.cache import make_cache
+from dashboard.components import download, org_picker
 from dashboard.report import register_report_route
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,6 +83,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     engine = make_engine(settings.database_url)
     cache = make_cache(settings.cache_url)
     queries.configure(engine, cache)
+    org_picker.register_callbacks()
+    download.register_callbacks()
     app = dash.Dash(
         __name__,
         use_pages=True,

@@ -80,11 +80,13 @@ def png_download(graph_id: str, caption: dict, label: str = "Download PNG") -> h
     ], className="download")
 
 
-clientside_callback(
-    "function (n, caption) { return window.carekpi.downloadPng(n, caption); }",
-    # A callback needs an output: the button's tooltip, which the function leaves unchanged.
-    Output({"type": "png-button", "graph": MATCH}, "title"),
-    Input({"type": "png-button", "graph": MATCH}, "n_clicks"),
-    State({"type": "png-caption", "graph": MATCH}, "data"),
-    prevent_initial_call=True,
-)
+def register_callbacks() -> None:
+    """The PNG button's clientside callback, registered for each app (see org_picker's)."""
+    clientside_callback(
+        "function (n, caption) { return window.carekpi.downloadPng(n, caption); }",
+        # A callback needs an output: the button's tooltip, which the function leaves unchanged.
+        Output({"type": "png-button", "graph": MATCH}, "title"),
+        Input({"type": "png-button", "graph": MATCH}, "n_clicks"),
+        State({"type": "png-caption", "graph": MATCH}, "data"),
+        prevent_initial_call=True,
+    )

@@ -59,8 +59,13 @@ def org_picker(page: str, choices: Choices, current: str | None) -> html.Div:
     ], className="org-picker")
 
 
-@callback(Output(picker_id(MATCH), "options"),
-          Input(picker_id(MATCH), "search_value"), Input(level_id(MATCH), "value"),
-          State(picker_id(MATCH), "value"))
 def _search(text: str | None, level: str | None, current: str | None) -> list[dict]:
     return org_search(state.available(), level, text, current)
+
+
+def register_callbacks() -> None:
+    """The search callback, registered for each app (Dash hands module-level callbacks to the
+    first app only; a process that builds a second app, as the tests do, would lose them)."""
+    callback(Output(picker_id(MATCH), "options"),
+             Input(picker_id(MATCH), "search_value"), Input(level_id(MATCH), "value"),
+             State(picker_id(MATCH), "value"))(_search)
