@@ -6,7 +6,7 @@ DATA ?= data
 PORT ?= 8050
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint install install-test browser axe postgres demo clean
+.PHONY: run test lint install install-test browser axe postgres redis demo clean
 
 run: install  ## demo feeds -> ETL -> dashboard on http://127.0.0.1:$(PORT) (embedded SQLite)
 	@if [ ! -f $(DATA)/.demo-generated ]; then \
@@ -15,7 +15,7 @@ run: install  ## demo feeds -> ETL -> dashboard on http://127.0.0.1:$(PORT) (emb
 	$(BIN)/carekpi etl run
 	$(BIN)/carekpi serve --port $(PORT)
 
-test: install-test browser axe postgres  ## everything the tests need, then the whole suite
+test: install-test browser axe postgres redis  ## everything the tests need, then the whole suite
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n 2 --dist loadgroup --headless $(PYTEST_ARGS)
 
@@ -50,6 +50,10 @@ postgres:  ## start the local PostgreSQL when it is installed but stopped
 	@if command -v pg_ctlcluster >/dev/null && ! pg_isready -q -h 127.0.0.1; then \
 	  $(SUDO) pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; \
 	  for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h 127.0.0.1 && break; sleep 1; done; fi
+
+redis:  ## the shared cache and sign-in counters of the production tests: start Redis if stopped
+	@command -v redis-cli >/dev/null || ( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server )
+	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 >/dev/null
 
 lint: install-test
 	$(BIN)/ruff check .
