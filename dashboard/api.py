@@ -15,12 +15,12 @@ from typing import Any
 import pandas as pd
 from flask import Blueprint, Response, request, url_for
 
+from carekpi.periods import PATTERN, is_period
 from dashboard import queries
 from kpi.catalogue import load_catalogue
 
 LEVELS = ("practice", "network", "place", "system")
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 1000, 10000
-_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _CODE = re.compile(r"[A-Za-z0-9]{1,16}")
 ROW_PARAMS = {"kpi", "level", "org", "from", "to", "page", "page_size", "format"}
 LIST_PARAMS = {"format"}
@@ -104,7 +104,7 @@ def _row_filter(params: dict) -> dict[str, str | None]:
     if level is not None and level not in LEVELS:
         raise BadParameter(f"level must be one of {', '.join(LEVELS)}")
     for name in ("from", "to"):
-        if params.get(name) is not None and not _MONTH.fullmatch(params[name]):
+        if params.get(name) is not None and not is_period(params[name]):
             raise BadParameter(f"{name} must be a month written YYYY-MM")
     if org is not None and (not _CODE.fullmatch(org) or
                             org not in set(queries.organisations(with_data=False)["org_code"])):
@@ -174,9 +174,9 @@ OPENAPI: dict[str, Any] = {
                 _query("level", "Organisation level", {"type": "string", "enum": list(LEVELS)}),
                 _query("org", "Organisation code (see /organisations)", {"type": "string"}),
                 _query("from", "First month, YYYY-MM", {"type": "string",
-                                                        "pattern": _MONTH.pattern}),
+                                                        "pattern": PATTERN}),
                 _query("to", "Last month, YYYY-MM", {"type": "string",
-                                                     "pattern": _MONTH.pattern}),
+                                                     "pattern": PATTERN}),
                 _query("page", "Page number from 1", {"type": "integer", "minimum": 1}),
                 _query("page_size", "Rows a page", {"type": "integer", "minimum": 1,
                                                     "maximum": MAX_PAGE_SIZE,

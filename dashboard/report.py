@@ -10,7 +10,6 @@ data freshness and a methods appendix. An impact section can be added through `e
 from __future__ import annotations
 
 import html
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from plotly.offline import get_plotlyjs
 from sqlalchemy.engine import Connection, Engine
 
 from carekpi import read
+from carekpi.periods import is_period
 from dashboard import theme  # noqa: F401 - registers the "carekpi" plotly template
 from dashboard.alerts import COLUMNS as ALERT_COLUMNS
 from dashboard.alerts import NONE_TEXT, red_red_display
@@ -279,7 +279,7 @@ def register_report_route(server: Flask, engine: Engine) -> None:
     def board_pack_download():
         month = request.args.get("month") or read.latest_month(engine)
         org_code = request.args.get("org") or None
-        if not month or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        if not is_period(month):
             return Response(f"month must be written YYYY-MM, got {month!r}", 400,
                             mimetype="text/plain")
         try:
